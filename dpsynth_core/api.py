@@ -1,0 +1,81 @@
+"""One call from a relation to a released synthetic table: `synthesize_table(engine, spec, config)`.
+
+Order matters for "bad input loses nothing": everything that can be checked without reading data (config, spec
+against the public schema, generator options) is checked first; only then does the PrivateTable read rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .accounting.budget import PrivacyBudget
+from .config import SynthesisConfig
+from .generators.base import FittedSynthesizer, get_generator
+from .measurement.engine import Engine
+from .measurement.private_table import PrivateTable
+from .preprocessing.domains import PreprocessOptions, resolve_domains
+from .release import ReleaseRecord
+from .schema import TableSpec
+
+
+@dataclass
+class Release:
+    data: pd.DataFrame
+    record: ReleaseRecord
+    model: FittedSynthesizer
+    holdout: Any = None      # the holdout Engine when config.holdout > 0 (for evaluation only)
+    train: Any = None        # the training Engine (for evaluation only)
+
+
+def resolve_spec(engine: Engine, spec: TableSpec | Mapping | None) -> TableSpec:
+    """Complete a spec against the engine's public schema (kinds inferred from types where not declared)."""
+    if isinstance(spec, TableSpec):
+        columns = spec.to_dict()
+    else:
+        columns = dict(spec or {})
+    return TableSpec.from_dict(engine.relation_name, columns, engine.schema())
+
+
+def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: SynthesisConfig,
+                     noise_rng: np.random.Generator | None = None,
+                     preprocess: PreprocessOptions = PreprocessOptions()) -> Release:
+    config.validate()
+    table_spec = resolve_spec(engine, spec)
+    generator = get_generator(config.generator, **_generator_options(config))
+    delta_conversion, delta_threshold = config.delta_split()
+    rho = config.requested_rho()
+    # ---- nothing above read data; everything below may ----
+    train, holdout = (engine.split(config.holdout, config.seed) if config.holdout > 0 else (engine, None))
+    budget = PrivacyBudget(rho, delta_conversion)
+    private = PrivateTable(train, budget, noise_rng)
+    domain = resolve_domains(private, table_spec, rho * config.preprocessing_fraction, delta_threshold, preprocess)
+    fitted = generator.fit(private, domain, budget.remaining, noise_rng)
+    rows_source = "config" if config.rows is not None else "dp_estimate"
+    n = config.rows if config.rows is not None else max(int(round(fitted.estimated_rows)), 0)
+    data = fitted.sample(n, config.seed)
+    epsilon_other = float(getattr(fitted, "epsilon_other", 0.0))
+    record = ReleaseRecord(
+        relation=engine.relation_name, generator=config.generator, epsilon=config.epsilon,
+        delta=config.resolved_delta(), delta_conversion=delta_conversion, delta_threshold=delta_threshold, rho=rho,
+        epsilon_spent=budget.epsilon_spent() + epsilon_other, rho_spent=budget.spent,
+        accountant=getattr(fitted, "accountant", "zcdp"), rows=n, rows_source=rows_source, seed=config.seed,
+        spend=budget.breakdown() + list(getattr(fitted, "extra_spend", [])),
+        columns={c.name: {"kind": c.kind.value, "domain": "dp_discovered" if c.discovered else "public",
+                          "codes": c.size} for c in domain.columns}
+        | {name: {"kind": "identifier", "domain": "surrogate_keys"} for name, _ in domain.identifiers},
+        holdout={"used": holdout is not None, "fraction": config.holdout,
+                 "purpose": "evaluation only; never seen by the generator"} if holdout is not None else {"used": False},
+        warnings=list(domain.warnings), epsilon_other=epsilon_other, library_version=__version__)
+    return Release(data=data, record=record, model=fitted, holdout=holdout, train=train)
+
+
+def _generator_options(config: SynthesisConfig) -> dict[str, Any]:
+    options = dict(config.options)
+    if config.target is not None and config.generator == "aim":
+        options.setdefault("target", config.target)
+    return options

@@ -1,0 +1,55 @@
+"""Typed errors. Every message names the table, the column (when there is one) and the fix."""
+
+from __future__ import annotations
+
+
+class DpsynthError(Exception):
+    """Base class of every error raised on purpose by dbt-dpsynth."""
+
+
+def _compose(problem: str, *, table: str | None, column: str | None, fix: str | None) -> str:
+    where = []
+    if table:
+        where.append(f"table {table!r}")
+    if column:
+        where.append(f"column {column!r}")
+    prefix = f"[{', '.join(where)}] " if where else ""
+    return prefix + problem + (f" Fix: {fix}" if fix else "")
+
+
+class _LocatedError(DpsynthError):
+    def __init__(self, problem: str, *, table: str | None = None, column: str | None = None, fix: str | None = None):
+        self.problem, self.table, self.column, self.fix = problem, table, column, fix
+        super().__init__(_compose(problem, table=table, column=column, fix=fix))
+
+
+class SpecError(_LocatedError):
+    """A column spec (kind, domain, bounds) is invalid or contradicts the public schema."""
+
+
+class ConfigError(_LocatedError):
+    """A synthesis setting (epsilon, delta, generator, rows, ...) is invalid."""
+
+
+class InputError(_LocatedError):
+    """The input relation cannot be synthesised (empty schema, unsupported type, ...)."""
+
+
+class BudgetExceededError(DpsynthError):
+    """The request would take a budget key past its cap; nothing was charged."""
+
+    def __init__(self, budget_key: str, spent_epsilon: float, requested_epsilon: float, cap_epsilon: float,
+                 would_be_epsilon: float):
+        self.budget_key = budget_key
+        self.spent_epsilon, self.requested_epsilon = spent_epsilon, requested_epsilon
+        self.cap_epsilon, self.would_be_epsilon = cap_epsilon, would_be_epsilon
+        super().__init__(
+            f"Privacy budget exceeded for budget_key {budget_key!r}: spent epsilon={spent_epsilon:.4g}, "
+            f"requested epsilon={requested_epsilon:.4g}, cumulative would be epsilon={would_be_epsilon:.4g} "
+            f"> cap epsilon={cap_epsilon:.4g}. Nothing was charged. Fix: lower this model's epsilon, raise the cap in "
+            f"var 'dpsynth_budgets' (only if your privacy policy allows), or reuse the existing release."
+        )
+
+
+class BudgetOverspendError(DpsynthError):
+    """Internal guard: a step tried to spend more rho than the release's budget holds (a bug, never user error)."""

@@ -1,0 +1,88 @@
+"""Reference engine over an in-memory pandas DataFrame (tests, the CLI on small files, evaluation)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .binning import Binning, CategoricalBinning, NumericBinning
+from .engine import dense_from_groups
+
+
+def to_epoch_seconds(series: pd.Series) -> pd.Series:
+    """Datetime-like (datetime64, dates, ISO strings) -> float epoch seconds (UTC); nulls stay NaN."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.astype(float)
+    ts = pd.to_datetime(series, errors="coerce", utc=True)
+    out = (ts - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta(seconds=1)
+    return out.astype(float)
+
+
+def codes_of(series: pd.Series, binning: Binning) -> np.ndarray:
+    """Integer codes of one column under a binning (the code layout documented in binning.py)."""
+    isnull = series.isna().to_numpy()
+    if isinstance(binning, CategoricalBinning):
+        lookup = {v: i for i, v in enumerate(binning.values)}
+        other = binning.other_code if binning.other_code is not None else 0
+        codes = np.fromiter((lookup.get(v, other) for v in series.to_numpy(dtype=object)), dtype=np.int64,
+                            count=len(series))
+        codes[isnull] = binning.null_fallback
+        return codes
+    values = to_epoch_seconds(series) if binning.datetime else pd.to_numeric(series, errors="coerce").astype(float)
+    values = values.to_numpy(dtype=float)
+    isnull = isnull | np.isnan(values)
+    codes = binning.codes_for(np.where(isnull, binning.edges[0], values))
+    codes[isnull] = binning.null_fallback
+    return codes
+
+
+class PandasEngine:
+    def __init__(self, frame: pd.DataFrame, relation_name: str = "dataframe"):
+        self.frame = frame
+        self.relation_name = relation_name
+
+    def schema(self) -> list[tuple[str, str]]:
+        return [(str(c), _pandas_type(self.frame[c])) for c in self.frame.columns]
+
+    def count_cells(self, binnings: Sequence[Binning]) -> np.ndarray:
+        shape = tuple(b.size for b in binnings)
+        if not binnings:
+            return np.asarray(len(self.frame), dtype=np.int64)
+        codes = [codes_of(self.frame[b.column], b) for b in binnings]
+        flat = np.ravel_multi_index(codes, shape) if len(codes) > 1 else codes[0]
+        return np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape).astype(np.int64)
+
+    def value_counts(self, column: str) -> list[tuple[object, int]]:
+        vc = self.frame[column].dropna().value_counts(sort=False)
+        return [(_plain(v), int(c)) for v, c in vc.items()]
+
+    def fetch_rows(self, columns: Sequence[str]) -> pd.DataFrame:
+        return self.frame.loc[:, list(columns)].copy()
+
+    def split(self, holdout_fraction: float, seed: int | None) -> tuple["PandasEngine", "PandasEngine"]:
+        rng = np.random.default_rng(seed)
+        mask = rng.random(len(self.frame)) < holdout_fraction
+        return (PandasEngine(self.frame.loc[~mask].reset_index(drop=True), self.relation_name),
+                PandasEngine(self.frame.loc[mask].reset_index(drop=True), self.relation_name + " (holdout)"))
+
+
+def _plain(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _pandas_type(series: pd.Series) -> str:
+    dt = series.dtype
+    if pd.api.types.is_bool_dtype(dt):
+        return "BOOLEAN"
+    if pd.api.types.is_integer_dtype(dt):
+        return "BIGINT"
+    if pd.api.types.is_float_dtype(dt):
+        return "DOUBLE"
+    if pd.api.types.is_datetime64_any_dtype(dt):
+        return "TIMESTAMP"
+    return "VARCHAR"  # object columns: the dtype is the public schema; values are never inspected for a type
+
+
+__all__ = ["PandasEngine", "codes_of", "dense_from_groups", "to_epoch_seconds"]

@@ -1,0 +1,50 @@
+"""The release record: what a synthetic table was made with and how its privacy budget was spent."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def new_release_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class ReleaseRecord:
+    relation: str
+    generator: str
+    epsilon: float                 # requested (and never exceeded) epsilon
+    delta: float                   # total delta = delta_conversion + delta_threshold
+    delta_conversion: float        # delta used to convert rho to epsilon
+    delta_threshold: float         # delta reserved for thresholded domain discovery
+    rho: float                     # total zCDP budget of the release
+    epsilon_spent: float           # cdp_eps(rho actually spent, delta_conversion) (+ non-zCDP parts)
+    rho_spent: float
+    accountant: str                # "zcdp" (marginal methods) or e.g. "zcdp+rdp" (deep generators)
+    rows: int
+    rows_source: str               # "config" (public) or "dp_estimate"
+    seed: int | None
+    spend: list[dict[str, Any]]
+    columns: dict[str, Any]
+    neighbouring: str = "add/remove one source row"
+    holdout: dict[str, Any] = field(default_factory=lambda: {"used": False})
+    warnings: list[str] = field(default_factory=list)
+    release_id: str = field(default_factory=new_release_id)
+    created_at: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat())
+    epsilon_other: float = 0.0     # epsilon accounted outside zCDP (DP-SGD), composed by basic composition
+    library_version: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self, **kwargs) -> str:
+        return json.dumps(self.to_dict(), default=str, **kwargs)
+
+    def summary(self) -> str:
+        return (f"release {self.release_id[:12]}: {self.rows} rows of {self.relation} by {self.generator}, "
+                f"epsilon={self.epsilon_spent:.4g} (requested {self.epsilon:g}), delta={self.delta:.3g}, "
+                f"accountant={self.accountant}, {len(self.spend)} charged steps")

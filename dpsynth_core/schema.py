@@ -1,0 +1,274 @@
+"""Column specs: what the user declares public about a table.
+
+A spec says, per column, its kind and (optionally) its *public* domain: a complete category list, or numeric bounds and
+binning. Anything not declared is discovered with a DP mechanism charged to the budget (see `preprocessing`). Warehouse
+types are public schema and may pick a column's kind; values never are.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any, Iterable, Mapping
+
+from .errors import SpecError
+
+
+class ColumnKind(str, Enum):
+    CATEGORICAL = "categorical"
+    INTEGER = "integer"
+    CONTINUOUS = "continuous"
+    DATETIME = "datetime"
+    BOOLEAN = "boolean"
+    IDENTIFIER = "identifier"
+
+    @property
+    def is_numeric(self) -> bool:
+        return self in (ColumnKind.INTEGER, ColumnKind.CONTINUOUS, ColumnKind.DATETIME)
+
+
+_SPEC_KEYS = {"kind", "nullable", "categories", "lower", "upper", "bins", "datetime_unit"}
+
+
+def _to_number(value: Any, *, table: str, column: str, what: str) -> float:
+    """Bounds may be numbers or ISO dates/timestamps (converted to epoch seconds, UTC)."""
+    if isinstance(value, bool):
+        raise SpecError(f"{what} must be a number or an ISO date, got {value!r}.", table=table, column=column,
+                        fix=f"write `{what}: <number>`.")
+    if isinstance(value, (int, float)):
+        out = float(value)
+    elif isinstance(value, (_dt.datetime, _dt.date)):
+        out = to_epoch_seconds(value)
+    elif isinstance(value, str):
+        try:
+            out = float(value)
+        except ValueError:
+            try:
+                out = to_epoch_seconds(_dt.datetime.fromisoformat(value))
+            except ValueError:
+                raise SpecError(f"{what}={value!r} is neither a number nor an ISO date/timestamp.", table=table,
+                                column=column, fix=f"write e.g. `{what}: 0` or `{what}: '2020-01-01'`.") from None
+    else:
+        raise SpecError(f"{what}={value!r} has unsupported type {type(value).__name__}.", table=table, column=column,
+                        fix=f"write `{what}` as a number or ISO date string.")
+    if not math.isfinite(out):
+        raise SpecError(f"{what}={value!r} is not finite.", table=table, column=column, fix="declare finite bounds.")
+    return out
+
+
+def to_epoch_seconds(value: _dt.date | _dt.datetime) -> float:
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=_dt.timezone.utc)
+        return value.timestamp()
+    return float((value - _dt.date(1970, 1, 1)).days * 86400)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """What is public about one column.
+
+    `categories` is a complete public domain (values outside it are mapped to an `other` code). `lower`/`upper` are
+    public bounds in the column's unit (epoch seconds for datetimes); values outside are clipped. `bins` is either a
+    number of bins or explicit public edges.
+    """
+
+    name: str
+    kind: ColumnKind
+    nullable: bool = True
+    categories: tuple | None = None
+    lower: float | None = None
+    upper: float | None = None
+    bins: int | tuple[float, ...] | None = None
+
+    @property
+    def has_public_domain(self) -> bool:
+        if self.kind in (ColumnKind.CATEGORICAL,):
+            return self.categories is not None
+        if self.kind == ColumnKind.BOOLEAN:
+            return True
+        if self.kind.is_numeric:
+            return self.lower is not None and self.upper is not None
+        return True  # identifiers are never learned
+
+    @classmethod
+    def from_dict(cls, name: str, raw: Mapping[str, Any] | None, *, table: str, default_kind: ColumnKind | None = None
+                  ) -> "ColumnSpec":
+        raw = dict(raw or {})
+        unknown = set(raw) - _SPEC_KEYS
+        if unknown:
+            raise SpecError(f"unknown spec key(s) {sorted(unknown)}.", table=table, column=name,
+                            fix=f"use only {sorted(_SPEC_KEYS)}.")
+        kind_raw = raw.get("kind", default_kind.value if default_kind else None)
+        if kind_raw is None:
+            raise SpecError("no kind declared and none can be inferred from the column type.", table=table,
+                            column=name, fix=f"add `kind:` (one of {[k.value for k in ColumnKind]}).")
+        try:
+            kind = ColumnKind(str(kind_raw).lower())
+        except ValueError:
+            raise SpecError(f"unknown kind {kind_raw!r}.", table=table, column=name,
+                            fix=f"use one of {[k.value for k in ColumnKind]}.") from None
+        nullable = raw.get("nullable", True)
+        if not isinstance(nullable, bool):
+            raise SpecError(f"nullable={nullable!r} is not a boolean.", table=table, column=name,
+                            fix="write `nullable: true` or `nullable: false`.")
+        categories = raw.get("categories")
+        if categories is not None:
+            if kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
+                raise SpecError(f"categories are declared but kind is {kind.value!r}.", table=table, column=name,
+                                fix="use `kind: categorical` or drop `categories`.")
+            if isinstance(categories, (str, bytes)) or not isinstance(categories, Iterable):
+                raise SpecError("categories must be a list.", table=table, column=name,
+                                fix="write `categories: [a, b, c]`.")
+            categories = tuple(categories)
+            if len(categories) == 0:
+                raise SpecError("categories is an empty list.", table=table, column=name,
+                                fix="list at least one category or drop `categories` to discover them with DP.")
+            if len(set(categories)) != len(categories):
+                raise SpecError("categories contains duplicates.", table=table, column=name,
+                                fix="list each category once.")
+        lower = raw.get("lower")
+        upper = raw.get("upper")
+        if (lower is not None or upper is not None) and not kind.is_numeric:
+            raise SpecError(f"bounds are declared but kind is {kind.value!r}.", table=table, column=name,
+                            fix="use an integer/continuous/datetime kind or drop lower/upper.")
+        if (lower is None) != (upper is None):
+            raise SpecError("only one of lower/upper is declared.", table=table, column=name,
+                            fix="declare both bounds, or neither (then they are found with DP).")
+        if lower is not None:
+            lower = _to_number(lower, table=table, column=name, what="lower")
+            upper = _to_number(upper, table=table, column=name, what="upper")
+            if not lower < upper:
+                raise SpecError(f"lower={lower} is not below upper={upper}.", table=table, column=name,
+                                fix="declare lower < upper.")
+        bins = raw.get("bins")
+        if bins is not None:
+            if not kind.is_numeric:
+                raise SpecError(f"bins are declared but kind is {kind.value!r}.", table=table, column=name,
+                                fix="drop `bins` or use a numeric kind.")
+            if isinstance(bins, bool) or not isinstance(bins, (int, list, tuple)):
+                raise SpecError(f"bins={bins!r} must be an integer or a list of edges.", table=table, column=name,
+                                fix="write `bins: 16` or `bins: [0, 10, 20, 50]`.")
+            if isinstance(bins, int):
+                if not 1 <= bins <= 4096:
+                    raise SpecError(f"bins={bins} out of range.", table=table, column=name,
+                                    fix="use between 1 and 4096 bins.")
+            else:
+                edges = tuple(_to_number(b, table=table, column=name, what="bins edge") for b in bins)
+                if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
+                    raise SpecError("bin edges must be at least two strictly increasing numbers.", table=table,
+                                    column=name, fix="write e.g. `bins: [0, 10, 20, 50]`.")
+                if lower is None:
+                    lower, upper = edges[0], edges[-1]
+                elif (edges[0], edges[-1]) != (lower, upper):
+                    raise SpecError("the first/last bin edges differ from lower/upper.", table=table, column=name,
+                                    fix="make bins start at lower and end at upper, or drop lower/upper.")
+                bins = edges
+        return cls(name=name, kind=kind, nullable=nullable, categories=categories, lower=lower, upper=upper, bins=bins)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind.value, "nullable": self.nullable}
+        if self.categories is not None:
+            out["categories"] = list(self.categories)
+        if self.lower is not None:
+            out["lower"], out["upper"] = self.lower, self.upper
+        if self.bins is not None:
+            out["bins"] = list(self.bins) if isinstance(self.bins, tuple) else self.bins
+        return out
+
+
+# Public warehouse type -> default kind. Matching is on the upper-cased type name's prefix.
+_TYPE_KINDS: tuple[tuple[tuple[str, ...], ColumnKind], ...] = (
+    (("BOOL",), ColumnKind.BOOLEAN),
+    (("TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+      "LONG", "SHORT", "BYTE", "NUMBER(38,0)"), ColumnKind.INTEGER),
+    (("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC", "NUMBER"), ColumnKind.CONTINUOUS),
+    (("TIMESTAMP", "DATETIME", "DATE"), ColumnKind.DATETIME),
+    (("VARCHAR", "STRING", "TEXT", "CHAR", "ENUM", "UUID"), ColumnKind.CATEGORICAL),
+)
+
+
+def infer_kind(type_string: str) -> ColumnKind | None:
+    """Default kind for a public column type (DuckDB/Snowflake/Spark/pandas spelling); None if unknown."""
+    t = type_string.strip().upper()
+    pandas_map = {"OBJECT": "VARCHAR", "STR": "VARCHAR", "CATEGORY": "VARCHAR", "INT64": "BIGINT", "INT32": "INTEGER",
+                  "FLOAT64": "DOUBLE", "FLOAT32": "FLOAT", "DATETIME64[NS]": "TIMESTAMP", "DATETIME64[US]": "TIMESTAMP"}
+    t = pandas_map.get(t, t)
+    if t.startswith("UINT") or t.startswith("INT"):
+        return ColumnKind.INTEGER
+    for prefixes, kind in _TYPE_KINDS:
+        if any(t.startswith(p) for p in prefixes):
+            return kind
+    return None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """All column specs of one relation, in the relation's column order."""
+
+    name: str
+    columns: tuple[ColumnSpec, ...] = field(default_factory=tuple)
+
+    def __post_init__(self):
+        names = [c.name for c in self.columns]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise SpecError(f"duplicate column names {dupes}.", table=self.name, fix="give each column one spec.")
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @classmethod
+    def from_dict(cls, name: str, columns: Mapping[str, Mapping[str, Any] | None] | None,
+                  schema: Iterable[tuple[str, str]] | None = None) -> "TableSpec":
+        """Build a spec from `{column: {kind: ..., ...}}` and the relation's public schema `[(column, type)]`.
+
+        With a schema, every relation column gets a spec (kind inferred from its type when not declared) and a declared
+        column missing from the relation is an error. Without one, only the declared columns are specified.
+        """
+        columns = dict(columns or {})
+        if schema is None:
+            return cls(name, tuple(ColumnSpec.from_dict(c, raw, table=name) for c, raw in columns.items()))
+        schema = list(schema)
+        if not schema:
+            raise SpecError("the relation has no columns.", table=name, fix="point the model at a non-empty relation.")
+        present = {c for c, _ in schema}
+        missing = [c for c in columns if c not in present]
+        if missing:
+            raise SpecError(f"spec names column(s) {missing} that the relation does not have "
+                            f"(it has {sorted(present)}).", table=name, column=missing[0],
+                            fix="fix the column name in the spec or drop its entry.")
+        specs = []
+        for col, type_string in schema:
+            default = infer_kind(type_string)
+            raw = columns.get(col)
+            if default is None and not (raw and "kind" in raw):
+                raise SpecError(f"column type {type_string!r} has no default kind.", table=name, column=col,
+                                fix="declare `kind:` for it in the column spec (or exclude the column upstream).")
+            specs.append(ColumnSpec.from_dict(col, raw, table=name, default_kind=default))
+        return cls(name, tuple(specs))
+
+    @classmethod
+    def from_yaml(cls, path: str, name: str, schema: Iterable[tuple[str, str]] | None = None) -> "TableSpec":
+        import yaml
+
+        with open(path) as fh:
+            raw = yaml.safe_load(fh) or {}
+        if not isinstance(raw, dict):
+            raise SpecError(f"spec file {path} is not a mapping.", table=name, fix="write `columns: {col: {kind: ...}}`.")
+        return cls.from_dict(name, raw.get("columns", raw), schema)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {c.name: c.to_dict() for c in self.columns}
+
+    def with_column(self, spec: ColumnSpec) -> "TableSpec":
+        return replace(self, columns=tuple(spec if c.name == spec.name else c for c in self.columns))

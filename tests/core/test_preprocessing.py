@@ -1,0 +1,70 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from dpsynth_core.accounting import PrivacyBudget
+from dpsynth_core.errors import ConfigError
+from dpsynth_core.measurement import PandasEngine, PrivateTable
+from dpsynth_core.preprocessing import resolve_domains
+from dpsynth_core.schema import TableSpec
+
+
+def _resolve(frame, columns, rho=1.0, seed=0):
+    engine = PandasEngine(frame, "people")
+    private = PrivateTable(engine, PrivacyBudget(rho=rho, delta_conversion=1e-6), np.random.default_rng(seed))
+    spec = TableSpec.from_dict("people", columns, engine.schema())
+    return resolve_domains(private, spec, rho, 1e-7), private
+
+
+def test_declared_domains_cost_nothing():
+    frame = pd.DataFrame({"c": ["a", "b"] * 10, "n": np.arange(20)})
+    domain, private = _resolve(frame, {"c": {"categories": ["a", "b"]}, "n": {"kind": "integer", "lower": 0,
+                                                                              "upper": 19}})
+    assert private.budget.spent == 0
+    assert domain.column("n").binning.n_bins == 20
+
+
+def test_outlier_canary_never_sets_the_bounds():
+    # One row at 1e9 among 5000 values in [0, 100): the bounds grid bin holding it has a true count of 1, far under
+    # the 4-sigma significance threshold, so the DP bounds (and every bin edge) stay below 1e3.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": np.append(rng.uniform(0, 100, 5000), 1e9)})
+    for seed in range(20):
+        domain, _ = _resolve(frame, {"x": {"kind": "continuous"}}, rho=0.5, seed=seed)
+        edges = domain.column("x").binning.edges
+        assert edges[-1] < 1e3 and edges[0] >= -1
+        assert max(domain.column("x").fine_edges) < 1e3
+
+
+def test_discovery_without_budget_is_refused_before_reading():
+    frame = pd.DataFrame({"c": ["a"] * 10})
+    engine = PandasEngine(frame, "people")
+    private = PrivateTable(engine, PrivacyBudget(rho=1.0, delta_conversion=1e-6))
+    with pytest.raises(ConfigError, match="people.*'c'.*Fix"):
+        resolve_domains(private, TableSpec.from_dict("people", {}, engine.schema()), 0.0, 1e-7)
+    assert private.access.entries == []
+
+
+def test_identifier_is_replaced_by_surrogate_keys():
+    frame = pd.DataFrame({"id": [f"secret-{i}" for i in range(100)], "c": ["a", "b"] * 50})
+    domain, _ = _resolve(frame, {"id": {"kind": "identifier"}, "c": {"categories": ["a", "b"]}})
+    assert domain.attrs == ("c",)
+    out = domain.decode(np.zeros((5, 1), dtype=int), np.random.default_rng(0))
+    assert list(out.columns) == ["id", "c"]
+    assert not out["id"].str.startswith("secret").any()
+
+
+def test_state_round_trip():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.normal(50, 10, 2000), "c": rng.choice(["u", "v"], 2000),
+                          "t": pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, 2000), unit="D")})
+    domain, _ = _resolve(frame, {})
+    from dpsynth_core.preprocessing import TableDomain
+
+    again = TableDomain.from_state(domain.to_state())
+    assert again == domain
+    codes = np.column_stack([rng.integers(0, c.size, 50) for c in domain.columns])
+    a = domain.decode(codes, np.random.default_rng(5))
+    b = again.decode(codes, np.random.default_rng(5))
+    pd.testing.assert_frame_equal(a, b)
+    assert a["t"].dropna().between(pd.Timestamp("2015-01-01"), pd.Timestamp("2026-01-01")).all()
