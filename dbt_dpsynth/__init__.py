@@ -1,0 +1,113 @@
+"""dbt glue: a dbt Python model calls `dbt_dpsynth.synthesize(dbt, session, dbt.ref("source"))`.
+
+    import dbt_dpsynth
+    def model(dbt, session):
+        dbt.config(materialized="table", dpsynth={"epsilon": 1.0, "generator": "mst", "budget_key": "patients"})
+        return dbt_dpsynth.synthesize(dbt, session, dbt.ref("patients"))
+
+Flow (nothing private is read before step 4):
+1. settings from the node (config + column meta) and keyword overrides -> SynthesisConfig + column specs (validated);
+2. the ledger for this invocation is located and the caps recorded by the `on_run_start` hook are read;
+3. cap check and a 'reserved' ledger row, in one serialised, committed transaction (over the cap: BudgetExceededError,
+   nothing written);
+4. the release is synthesised (reads the source through the DuckDB engine: GROUP BY push-down);
+5. the row becomes 'released' with the spend breakdown (or 'failed' with the error; the charge stays);
+6. the synthetic DataFrame is returned for dbt to materialise.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["synthesize", "__version__"]
+
+
+def _logger():
+    try:
+        from dbt.adapters.events.logging import AdapterLogger
+
+        return AdapterLogger("dpsynth")   # reaches the console and logs/dbt.log
+    except Exception:  # noqa: BLE001 - outside dbt (plain Python), use logging
+        return logging.getLogger("dpsynth")
+
+
+def _invocation_id() -> str | None:
+    try:
+        from dbt_common.invocation import get_invocation_id
+
+        return get_invocation_id()   # live id (a `{{ invocation_id }}` in config is frozen at parse time)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _this(dbt) -> tuple[str | None, str | None, str | None]:
+    """(rendered target relation, database, schema) of the model being built."""
+    this = getattr(dbt, "this", None)
+    if this is None:
+        return None, None, None
+    return repr(this), getattr(this, "database", None) or None, getattr(this, "schema", None) or None
+
+
+def synthesize(dbt, session, relation, *, relation_name: str | None = None, **overrides: Any):
+    """Build a DP synthetic version of `relation` (a DuckDB relation from `dbt.ref`/`dbt.source`); returns a DataFrame.
+
+    Keyword overrides take precedence over the model's `dpsynth` config (epsilon, delta, generator, rows, seed,
+    budget_key, target, holdout, options, columns, ledger_schema). `relation_name` names the source when the model
+    reads several relations.
+    """
+    from dpsynth_core.api import synthesize_table
+    from dpsynth_core.schema import TableSpec
+
+    from . import config as cfgmod
+    from . import ledger as ledgermod
+    from .engines.duckdb_engine import DuckDBEngine
+
+    log = _logger()
+    node = cfgmod.find_node()
+    model_name = str((node or {}).get("name") or getattr(getattr(dbt, "this", None), "identifier", "model"))
+    short_name, source_id = cfgmod.source_identity(node, relation, relation_name)
+    settings = cfgmod.model_settings(cfgmod.raw_settings(node, dbt, overrides), node, short_name, model_name)
+    synthesis = settings.synthesis
+
+    engine = DuckDBEngine(relation, short_name, connection=session)
+    schema = engine.schema()                                   # public: column names and types
+    columns = cfgmod.align_to_schema(settings.columns, schema, short_name)
+    spec = TableSpec.from_dict(short_name, columns, schema)    # spec errors surface before anything is charged
+
+    target, database, default_schema = _this(dbt)
+    invocation_id = _invocation_id()
+    con = session.cursor()                                     # own connection: ledger commits are independent
+    location = ledgermod.locate(con, invocation_id=invocation_id, database=database,
+                                default_schema=default_schema or "main", explicit_schema=settings.ledger_schema)
+    ledgermod.ensure_tables(con, location)
+    caps = ledgermod.read_caps(con, location, invocation_id)
+    caps_where = "var 'dpsynth_budgets' (recorded by on-run-start)"
+    if caps is None:
+        caps = ledgermod.validate_caps(settings.caps_from_config, where=f"model config {cfgmod.CAPS_CONFIG_KEY!r}")
+        caps_where = f"model config {cfgmod.CAPS_CONFIG_KEY!r}"
+    cap = caps.get(settings.budget_key)
+    if cap is None:
+        log.warning(f"dpsynth: budget_key {settings.budget_key!r} has no cap in {caps_where}; this release is "
+                    "recorded in the ledger but no cap limits the key's cumulative spend.")
+
+    delta_conversion, _ = synthesis.delta_split()
+    request = ledgermod.ReleaseRequest(
+        source_relation=source_id, model=(node or {}).get("unique_id") or model_name, target_relation=target,
+        budget_key=settings.budget_key, generator=synthesis.generator, epsilon=synthesis.epsilon,
+        delta=synthesis.resolved_delta(), delta_conversion=delta_conversion, rho=synthesis.requested_rho(),
+        accountant="zcdp", seed=synthesis.seed, rows=synthesis.rows, invocation_id=invocation_id)
+    book = ledgermod.Ledger(con, location)
+    reservation = book.reserve(request, cap)                   # raises BudgetExceededError; nothing charged then
+    log.info(f"dpsynth: reserved epsilon={synthesis.epsilon:g} (rho={request.rho:.4g}) on budget_key "
+             f"{settings.budget_key!r} for {model_name}; cumulative epsilon={reservation.cumulative_epsilon:.4g}"
+             + (f" of cap {cap:g}" if cap is not None else " (no cap)"))
+    try:
+        release = synthesize_table(engine, spec, synthesis)
+    except BaseException as err:
+        book.finish_failed(reservation, err)
+        raise
+    release_id = book.finish_released(reservation, release.record.to_dict())
+    log.info(f"dpsynth: {model_name}: {release.record.summary()}; ledger {location.ledger} release_id={release_id}")
+    return release.data

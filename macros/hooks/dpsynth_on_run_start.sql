@@ -1,0 +1,9 @@
+{#- The package's on-run-start hook: create the ledger once, then record this invocation's budget caps. -#}
+{% macro dpsynth_on_run_start() %}
+  {% if execute %}
+    {% do dbt_dpsynth.dpsynth_create_ledger() %}
+    {% do dbt_dpsynth.dpsynth_record_budget_caps() %}
+    {% do adapter.commit() %}
+  {% endif %}
+  select 1 as dpsynth_ledger_ready
+{% endmacro %}

@@ -1,0 +1,16 @@
+{#-
+  Per-column comments (kind and where its domain came from: public spec, DP discovery, surrogate keys), from the
+  release record in the ledger row. default__ emits nothing (not every warehouse has COMMENT ON COLUMN).
+-#}
+{% macro dpsynth_column_comments(relation, release) %}
+  {{ return(adapter.dispatch('dpsynth_column_comments', 'dbt_dpsynth')(relation, release)) }}
+{% endmacro %}
+
+{% macro default__dpsynth_column_comments(relation, release) %}{% endmacro %}
+
+{% macro duckdb__dpsynth_column_comments(relation, release) %}
+  {%- set record = fromjson(release['record_json'] or '{}') -%}
+  {%- for name, info in (record.get('columns') or {}).items() %}
+  comment on column {{ relation }}.{{ adapter.quote(name) }} is '{{ ("dpsynth: synthetic (" ~ release["generator"] ~ ", epsilon=" ~ release["epsilon"] ~ "); kind=" ~ info.get("kind") ~ " domain=" ~ info.get("domain")) | replace("'", "''") }}';
+  {%- endfor %}
+{% endmacro %}
