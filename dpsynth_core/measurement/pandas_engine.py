@@ -24,10 +24,12 @@ def codes_of(series: pd.Series, binning: Binning) -> np.ndarray:
     """Integer codes of one column under a binning (the code layout documented in binning.py)."""
     isnull = series.isna().to_numpy()
     if isinstance(binning, CategoricalBinning):
-        lookup = {v: i for i, v in enumerate(binning.values)}
         other = binning.other_code if binning.other_code is not None else 0
-        codes = np.fromiter((lookup.get(v, other) for v in series.to_numpy(dtype=object)), dtype=np.int64,
-                            count=len(series))
+        if binning.values:
+            codes = pd.Index(list(binning.values), dtype=object).get_indexer(series.astype(object)).astype(np.int64)
+        else:
+            codes = np.full(len(series), -1, dtype=np.int64)
+        codes[codes < 0] = other
         codes[isnull] = binning.null_fallback
         return codes
     values = to_epoch_seconds(series) if binning.datetime else pd.to_numeric(series, errors="coerce").astype(float)
