@@ -40,6 +40,8 @@ def value_expression(binning: Binning, column_type: str) -> str:
         t = column_type.upper()
         if not any(t.startswith(p) for p in ("TINYINT", "SMALLINT", "INT", "BIGINT", "DOUBLE", "FLOAT", "DECIMAL")):
             return f"CAST(epoch(CAST({col} AS TIMESTAMP)) AS DOUBLE)"
+    if binning.fractional:
+        return f"(CAST({col} AS DOUBLE) - floor(CAST({col} AS DOUBLE)))"
     return f"CAST({col} AS DOUBLE)"
 
 

@@ -5,7 +5,8 @@ Code layout (the same for every engine, so a marginal from DuckDB and one from p
   if `has_other`), then `null` (if `nullable`). Without a null code, nulls go to `other` (or code 0 if there is none).
 - `NumericBinning`: bin i holds edges[i] <= x < edges[i+1] (the last bin also holds its upper edge); values outside
   [edges[0], edges[-1]] are clipped into the first/last bin; then `null` if `nullable` (else nulls go to bin 0).
-  `datetime=True` means the engine converts the column to epoch seconds (UTC) first.
+  `datetime=True` means the engine converts the column to epoch seconds (UTC) first; `fractional=True` means it bins
+  the fractional part x - floor(x) instead of x (used to measure, with DP, whether a float column holds integers).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class NumericBinning:
     edges: tuple[float, ...]
     nullable: bool = True
     datetime: bool = False
+    fractional: bool = False
 
     def __post_init__(self):
         if len(self.edges) < 2 or any(b <= a for a, b in zip(self.edges, self.edges[1:])):

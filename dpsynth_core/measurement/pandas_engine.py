@@ -34,6 +34,8 @@ def codes_of(series: pd.Series, binning: Binning) -> np.ndarray:
         return codes
     values = to_epoch_seconds(series) if binning.datetime else pd.to_numeric(series, errors="coerce").astype(float)
     values = values.to_numpy(dtype=float)
+    if binning.fractional:
+        values = values - np.floor(values)
     isnull = isnull | np.isnan(values)
     codes = binning.codes_for(np.where(isnull, binning.edges[0], values))
     codes[isnull] = binning.null_fallback

@@ -5,6 +5,7 @@ found with DP through `PrivateTable`, charged to the release budget:
 - categories: thresholded noisy counts (`PrivateTable.discover_categories`);
 - numeric bounds: a noisy histogram over a fixed public grid (signed powers of two; years for datetimes), keeping the
   outermost bins whose noisy count clears 4 sigma;
+- integrality of float columns: one noisy count of values with a fractional part (then values are rounded);
 - bin edges and within-bin shape: a noisy fine histogram inside the bounds; model bins are its DP quantiles and the
   sampler draws within a bin from the fine histogram (so continuous values are not bin midpoints).
 Nothing here calls min/max/unique/quantile on private values.
@@ -55,6 +56,11 @@ class ColumnDomain:
     fine_edges: tuple[float, ...] | None = None     # public-or-DP fine grid inside the model bins
     fine_weights: tuple[float, ...] | None = None   # DP (noisy, clipped at 0) counts of the fine grid
     discovered: bool = False                        # True when the domain came from a DP mechanism
+    integral: bool = False                          # a float column that holds integers (declared or DP-measured)
+
+    @property
+    def rounds(self) -> bool:
+        return self.kind == ColumnKind.INTEGER or self.integral
 
     @property
     def size(self) -> int:
@@ -88,8 +94,9 @@ class ColumnDomain:
         is_null = codes >= b.n_bins
         bins = np.where(is_null, 0, codes)
         x = self._within_bin(bins, rng)
-        if self.kind == ColumnKind.INTEGER:
+        if self.rounds:
             x = np.clip(np.round(x), math.ceil(b.edges[0]), math.floor(b.edges[-1]))
+        if self.kind == ColumnKind.INTEGER:
             series = pd.Series(x, name=self.name).astype("Int64")
             series[is_null] = pd.NA
             return series
@@ -105,7 +112,7 @@ class ColumnDomain:
         edges = np.asarray(self.binning.edges, dtype=float)
         lo, hi = edges[bins], edges[bins + 1]
         if self.fine_edges is None:
-            if self.kind == ColumnKind.INTEGER:  # uniform over the integers inside the bin
+            if self.rounds:  # uniform over the integers inside the bin
                 a = np.ceil(lo)
                 c = np.maximum(np.floor(hi - 1e-9), a)
                 return a + np.floor(rng.random(len(bins)) * (c - a + 1))
@@ -129,7 +136,7 @@ class ColumnDomain:
     def to_state(self) -> dict[str, Any]:
         b = self.binning
         state: dict[str, Any] = {"name": self.name, "kind": self.kind.value, "source_type": self.source_type,
-                                 "discovered": self.discovered}
+                                 "discovered": self.discovered, "integral": self.integral}
         if isinstance(b, CategoricalBinning):
             state["binning"] = {"type": "categorical", "values": list(b.values), "has_other": b.has_other,
                                 "nullable": b.nullable}
@@ -151,7 +158,8 @@ class ColumnDomain:
         fine_e = state.get("fine_edges")
         return cls(state["name"], ColumnKind(state["kind"]), binning, state.get("source_type", ""),
                    tuple(fine_e) if fine_e is not None else None,
-                   tuple(state["fine_weights"]) if fine_e is not None else None, state.get("discovered", False))
+                   tuple(state["fine_weights"]) if fine_e is not None else None, state.get("discovered", False),
+                   state.get("integral", False))
 
 
 @dataclass(frozen=True)
@@ -232,6 +240,8 @@ def _stages(spec: ColumnSpec) -> list[str]:
     if spec.kind == ColumnKind.INTEGER and spec.lower is not None:
         if spec.upper - spec.lower + 1 <= 64:
             return stages                  # small declared integer range: one bin per integer, nothing to learn
+    if spec.kind == ColumnKind.CONTINUOUS:
+        stages = ["integrality"] + stages   # float columns often hold integers (a CSV int column with nulls)
     return stages + ["fine_histogram"]
 
 
@@ -247,8 +257,8 @@ def _integer_edges(lo: int, hi: int) -> tuple[float, ...]:
     return tuple(float(v) - 0.5 for v in range(lo, hi + 2))
 
 
-def _fine_grid(lo: float, hi: float, spec: ColumnSpec, n: int) -> tuple[float, ...]:
-    if spec.kind == ColumnKind.INTEGER:
+def _fine_grid(lo: float, hi: float, as_integer: bool, n: int) -> tuple[float, ...]:
+    if as_integer:
         ilo, ihi = math.ceil(lo), math.floor(hi)
         if ihi - ilo + 1 <= n:
             return _integer_edges(ilo, ihi)
@@ -325,9 +335,19 @@ def _categorical(private, col, type_string, sigma, delta_each, options, warnings
                         discovered=True)
 
 
+def _measure_integrality(private, col, sigma) -> bool:
+    """DP test of 'this float column holds integers': one noisy count of integral vs fractional non-null values."""
+    counts = private.measure([NumericBinning(col.name, (0.0, 1e-9, 1.0), True, fractional=True)], sigma,
+                             step=f"integrality:{col.name}")
+    integral, fractional = float(counts[0]), float(counts[1])
+    return integral > _SIGNIFICANT_SIGMAS * sigma and fractional < max(3 * sigma, 0.005 * integral)
+
+
 def _numeric(private, col, type_string, sigma, options, warnings) -> ColumnDomain:
     is_dt = col.kind == ColumnKind.DATETIME
     stages = _stages(col)
+    integral = "integrality" in stages and _measure_integrality(private, col, sigma)
+    as_int = col.kind == ColumnKind.INTEGER or integral
     if col.lower is not None:
         lo, hi = col.lower, col.upper
     else:
@@ -340,21 +360,21 @@ def _numeric(private, col, type_string, sigma, options, warnings) -> ColumnDomai
             lo, hi = grid[0], grid[-1]
         else:
             lo, hi = grid[found[0]], grid[found[1] + 1]
-        if col.kind == ColumnKind.INTEGER:  # grid bins are [a, b): the integers inside are ceil(a) .. ceil(b) - 1
+        if as_int:  # grid bins are [a, b): the integers inside are ceil(a) .. ceil(b) - 1
             lo, hi = math.ceil(lo), max(math.ceil(hi) - 1, math.ceil(lo))
     fine_edges = fine_weights = None
     if isinstance(col.bins, tuple):
         edges = col.bins
     elif isinstance(col.bins, int):
-        if col.kind == ColumnKind.INTEGER and math.floor(hi) - math.ceil(lo) + 1 <= col.bins:
+        if as_int and math.floor(hi) - math.ceil(lo) + 1 <= col.bins:
             edges = _integer_edges(math.ceil(lo), math.floor(hi))
         else:
             edges = tuple(np.linspace(lo, hi, col.bins + 1).tolist())
-    elif col.kind == ColumnKind.INTEGER and math.floor(hi) - math.ceil(lo) + 1 <= options.max_integer_bins \
+    elif as_int and math.floor(hi) - math.ceil(lo) + 1 <= options.max_integer_bins \
             and "fine_histogram" not in stages:
         edges = _integer_edges(math.ceil(lo), math.floor(hi))
     else:
-        fine = np.asarray(_fine_grid(lo, hi, col, options.fine_bins))
+        fine = np.asarray(_fine_grid(lo, hi, as_int, options.fine_bins))
         counts = private.measure([NumericBinning(col.name, tuple(fine), True, is_dt)], sigma,
                                  step=f"histogram:{col.name}")[:-1].astype(float)
         found = _significant_range(counts, sigma)
@@ -365,11 +385,11 @@ def _numeric(private, col, type_string, sigma, options, warnings) -> ColumnDomai
         # spurious mass (clipping alone would add ~0.4 sigma per empty bin).
         weights = np.where(counts > 3 * sigma, counts, 0.0)
         lo, hi = float(fine[0]), float(fine[-1])
-        if col.kind == ColumnKind.INTEGER and math.floor(hi) - math.ceil(lo) + 1 <= options.max_integer_bins:
+        if as_int and math.floor(hi) - math.ceil(lo) + 1 <= options.max_integer_bins:
             edges = _integer_edges(math.ceil(lo), math.floor(hi))
         else:
             edges = _quantile_edges(fine, weights, options.n_bins)
             fine_edges, fine_weights = tuple(fine.tolist()), tuple(weights.tolist())
     return ColumnDomain(col.name, col.kind, NumericBinning(col.name, tuple(float(e) for e in edges), col.nullable,
                                                            is_dt), type_string, fine_edges, fine_weights,
-                        discovered=col.lower is None)
+                        discovered=col.lower is None, integral=integral)

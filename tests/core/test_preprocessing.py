@@ -91,3 +91,17 @@ def test_canary_absent_from_released_domain_through_the_release_budget_split(nas
         assert "airbag" in values and "none" in values          # common categories are found
         appearances += "CANARY-only-in-private-data" in values
     assert appearances == 0
+
+
+def test_float_column_of_integers_is_detected_with_dp_and_decoded_integral():
+    rng = np.random.default_rng(0)
+    ints = rng.integers(0, 7, 4000).astype(float)
+    ints[:50] = np.nan                                   # a CSV integer column with nulls arrives as DOUBLE
+    frame = pd.DataFrame({"sev": ints, "w": rng.gamma(2.0, 30.0, 4000)})
+    domain, private = _resolve(frame, {}, rho=1.0)
+    assert domain.column("sev").integral and not domain.column("w").integral
+    assert any(s.step == "integrality:sev" for s in private.budget.records)
+    out = domain.decode(np.column_stack([rng.integers(0, c.size, 300) for c in domain.columns]), rng)
+    sev = out["sev"].dropna()
+    assert (sev == sev.round()).all() and sev.between(0, 6).all()
+    assert (out["w"].dropna() != out["w"].dropna().round()).any()
