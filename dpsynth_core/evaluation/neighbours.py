@@ -1,0 +1,93 @@
+"""Nearest-neighbour privacy metrics: DCR share, NNDR, distance-based membership inference.
+
+Train is subsampled to the holdout's size (and both to at most `max_rows`) so that "closer to train than to holdout"
+is a fair coin for a generator that did not memorise its training rows. Distances: `encoding`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from .encoding import encode, nearest, subsample_rows
+from .prepared import Prepared
+from .stats import auc_with_delong_ci
+
+
+@dataclass(frozen=True)
+class NeighbourSamples:
+    """Encoded, size-matched samples: train (members), holdout (non-members), synthetic queries and reference."""
+
+    train: np.ndarray
+    holdout: np.ndarray
+    synthetic: np.ndarray          # queries for DCR / NNDR (at most max_rows)
+    synthetic_reference: np.ndarray  # reference set for the membership attack (at most 4 * max_rows)
+
+
+def neighbour_samples(prepared: Prepared, max_rows: int = 5000, seed: int = 0) -> NeighbourSamples:
+    if prepared.holdout is None:
+        raise InputError("nearest-neighbour privacy metrics need a holdout the generator never saw.",
+                         fix="pass holdout= (or let the CLI split one off).")
+    rng = np.random.default_rng(seed)
+    size = min(len(prepared.real), len(prepared.holdout), max_rows)
+    train = encode(prepared, "real")[subsample_rows(len(prepared.real), size, rng)]
+    holdout = encode(prepared, "holdout")[subsample_rows(len(prepared.holdout), size, rng)]
+    synth = encode(prepared, "synthetic")
+    return NeighbourSamples(train, holdout, synth[subsample_rows(len(synth), max_rows, rng)],
+                            synth[subsample_rows(len(synth), 4 * max_rows, rng)])
+
+
+def one_sided_bound(p0: float, n: int, z: float) -> float:
+    """p0 + z * sqrt(p0 (1 - p0) / n): the largest share compatible with p0 at one-sided level z (2.33 ~ 1%)."""
+    return p0 + z * math.sqrt(p0 * (1 - p0) / max(n, 1))
+
+
+@dataclass(frozen=True)
+class DCRShare:
+    share: float    # synthetic rows closer to train than to holdout (ties count half)
+    n: int
+    median_dcr_train: float
+    median_dcr_holdout: float
+
+
+def dcr_share(samples: NeighbourSamples) -> DCRShare:
+    d_train = nearest(samples.train, samples.synthetic)[0][:, 0]
+    d_hold = nearest(samples.holdout, samples.synthetic)[0][:, 0]
+    closer = np.where(d_train < d_hold, 1.0, np.where(d_train == d_hold, 0.5, 0.0))
+    return DCRShare(float(closer.mean()), len(closer), float(np.median(d_train)), float(np.median(d_hold)))
+
+
+def nndr(reference: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Nearest-neighbour distance ratio d1/d2 of each query to `reference` (0/0 -> 0: an exact duplicate match)."""
+    dist = nearest(reference, queries, k=2)[0]
+    if dist.shape[1] < 2:
+        return np.ones(len(queries))
+    d1, d2 = dist[:, 0], dist[:, 1]
+    return np.where(d2 > 0, d1 / np.where(d2 > 0, d2, 1.0), 0.0)
+
+
+@dataclass(frozen=True)
+class NNDRCheck:
+    share_below: float     # synthetic rows whose NNDR is below the holdout's 5th percentile NNDR
+    holdout_p05: float
+    synthetic_p05: float
+    n: int
+
+
+def nndr_check(samples: NeighbourSamples, quantile: float = 0.05) -> NNDRCheck:
+    """Fresh rows from the population have share_below ~= `quantile`; memorised rows push it up."""
+    hold = nndr(samples.train, samples.holdout)
+    synth = nndr(samples.train, samples.synthetic)
+    cut = float(np.quantile(hold, quantile))
+    return NNDRCheck(float((synth < cut).mean()), cut, float(np.quantile(synth, quantile)), len(synth))
+
+
+def distance_membership_auc(samples: NeighbourSamples) -> tuple[float, float, float]:
+    """Attack score = -(distance to the closest synthetic row); AUC of members (train) vs non-members (holdout),
+    with a DeLong 95% CI. 0.5 = no better than chance."""
+    members = -nearest(samples.synthetic_reference, samples.train)[0][:, 0]
+    non_members = -nearest(samples.synthetic_reference, samples.holdout)[0][:, 0]
+    return auc_with_delong_ci(members, non_members)
