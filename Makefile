@@ -1,8 +1,23 @@
 # dbt-dpsynth: two commands for a newcomer — `make demo` and `make test`.
 PYTHON ?= python3
 VENV   := .venv
-BIN    := $(VENV)/bin
+BIN    := $(abspath $(VENV))/bin
 STAMP  := $(VENV)/.installed
+IT     := integration_tests
+DBT    := cd $(IT) && $(BIN)/dbt
+
+# The integration profile reads DPSYNTH_DUCKDB_PATH. Unset: the demo and the test build each start from a fresh
+# file under integration_tests/. Set: that file is used and kept (the caps in integration_tests/dbt_project.yml allow
+# several reruns on one file before the ledger refuses the next build).
+ifdef DPSYNTH_DUCKDB_PATH
+DEMO_DB := $(abspath $(DPSYNTH_DUCKDB_PATH))
+TEST_DB := $(DEMO_DB)
+FRESH    = @echo "dpsynth: using $(1) (set by DPSYNTH_DUCKDB_PATH; kept)"
+else
+DEMO_DB := $(abspath $(IT))/dpsynth_demo.duckdb
+TEST_DB := $(abspath $(IT))/dpsynth_test.duckdb
+FRESH    = rm -f "$(1)" "$(1).wal"
+endif
 
 .PHONY: venv demo test unit integration bench clean
 
@@ -16,10 +31,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-unit: venv
-	$(BIN)/python -m pytest -q tests
+# Build the integration dbt project on a fresh DuckDB file, then show where everything landed.
+demo: venv
+	$(call FRESH,$(DEMO_DB))
+	$(DBT) deps --profiles-dir . --quiet
+	cd $(IT) && DPSYNTH_DUCKDB_PATH="$(DEMO_DB)" $(BIN)/dbt build --profiles-dir . --target-path target/demo
+	$(BIN)/dpsynth ledger "$(DEMO_DB)"
 
-test: unit
+# pytest exits 5 when it collects no tests: not a failure here.
+unit: venv
+	$(BIN)/python -m pytest -q tests || [ $$? -eq 5 ]
+
+# `dbt build` = seed + synthetic models + dbt tests (ledger caps, release vs config), on a fresh file.
+integration: venv
+	$(call FRESH,$(TEST_DB))
+	$(DBT) deps --profiles-dir . --quiet
+	cd $(IT) && DPSYNTH_DUCKDB_PATH="$(TEST_DB)" $(BIN)/dbt build --profiles-dir . --target-path target/test
+
+test: unit integration
+
+bench: venv
+	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; else echo "bench/run.py not present yet"; fi
 
 clean:
-	rm -rf $(VENV) integration_tests/target integration_tests/dbt_packages integration_tests/*.duckdb
+	rm -rf $(VENV) $(IT)/target $(IT)/dbt_packages $(IT)/logs $(IT)/*.duckdb $(IT)/*.duckdb.wal

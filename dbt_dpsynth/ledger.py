@@ -34,6 +34,8 @@ from typing import Any, Mapping, Sequence
 from dpsynth_core.accounting.composition import compose
 from dpsynth_core.errors import BudgetExceededError, ConfigError
 
+from .engines.duckdb_engine import quote_ident as _quote
+
 LEDGER_TABLE = "dpsynth_ledger"
 CAPS_TABLE = "dpsynth_budget_caps"
 
@@ -75,10 +77,6 @@ CHARGED_STATUSES = ("reserved", "released", "failed")
 _CAP_TOLERANCE = 1e-9          # float round-off when a release lands exactly on its cap
 _RETRIES = 8
 _LOCK = threading.Lock()
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _now() -> _dt.datetime:

@@ -1,0 +1,169 @@
+"""Ledger: cap check and reservation in one serialised transaction; every status stays charged; rho composition."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dbt_dpsynth import ledger as L
+from dpsynth_core.accounting.composition import compose
+from dpsynth_core.config import SynthesisConfig
+from dpsynth_core.errors import BudgetExceededError, ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def request(epsilon: float = 1.0, key: str | None = "patients") -> L.ReleaseRequest:
+    cfg = SynthesisConfig(epsilon=epsilon)
+    conv, _ = cfg.delta_split()
+    return L.ReleaseRequest(source_relation="patients", model="model.p.syn", target_relation='"db"."main"."syn"',
+                            budget_key=key, generator="mst", epsilon=epsilon, delta=cfg.resolved_delta(),
+                            delta_conversion=conv, rho=cfg.requested_rho(), accountant="zcdp", seed=None, rows=None,
+                            invocation_id="inv-1")
+
+
+def composed(n: int, epsilon: float = 1.0) -> float:
+    return compose([request(epsilon).composition_entry()] * n).epsilon
+
+
+@pytest.fixture
+def book():
+    con = duckdb.connect()
+    loc = L.LedgerLocation("main")
+    L.ensure_tables(con, loc)
+    return L.Ledger(con, loc)
+
+
+def snapshot(book: L.Ledger) -> list[tuple]:
+    return book.con.execute(f"SELECT * FROM {book.location.ledger} ORDER BY release_id").fetchall()
+
+
+def test_reserve_writes_a_committed_reserved_row_visible_to_another_connection(book):
+    res = book.reserve(request(), cap_epsilon=3.0)
+    other = book.con.cursor()   # a separate connection sees it: the reservation is committed before any data read
+    rows = other.execute(f"SELECT release_id, status, budget_key, epsilon, cumulative_epsilon, cap_epsilon "
+                         f"FROM {book.location.ledger}").fetchall()
+    assert rows == [(res.release_id, "reserved", "patients", 1.0, pytest.approx(1.0), 3.0)]
+
+
+def test_over_cap_refusal_names_key_spent_requested_cap_and_charges_nothing(book):
+    book.reserve(request(1.0), cap_epsilon=2.0)
+    before = snapshot(book)
+    with pytest.raises(BudgetExceededError) as info:
+        book.reserve(request(1.5), cap_epsilon=1.5)
+    message = str(info.value)
+    assert "'patients'" in message and "spent epsilon=1" in message and "requested epsilon=1.5" in message
+    assert "cap epsilon=1.5" in message and "Nothing was charged" in message
+    assert (info.value.spent_epsilon, info.value.requested_epsilon, info.value.cap_epsilon) == (
+        pytest.approx(1.0), 1.5, 1.5)
+    assert snapshot(book) == before
+
+
+def test_composition_is_in_rho_so_a_cap_below_the_plain_sum_can_still_fit(book):
+    two = composed(2)
+    assert two < 2.0   # rho-composition is tighter than adding epsilons
+    cap = (two + 2.0) / 2   # between the composed epsilon and the plain sum
+    book.reserve(request(), cap)
+    second = book.reserve(request(), cap)
+    assert second.cumulative_epsilon == pytest.approx(two)
+    assert second.cumulative_epsilon_naive == pytest.approx(2.0)
+    with pytest.raises(BudgetExceededError):
+        book.reserve(request(), cap_epsilon=two * 1.0001)   # a third cannot fit a cap just above two releases
+
+
+def test_failed_and_dangling_reservations_stay_charged(book):
+    failed = book.reserve(request(), cap_epsilon=10.0)
+    book.finish_failed(failed, RuntimeError("generator crashed after reading data"))
+    book.reserve(request(), cap_epsilon=10.0)   # never finished: a killed job
+    statuses = [r[2] for r in book.rows_for()]
+    assert sorted(statuses) == ["failed", "reserved"]
+    assert len(book.charged("patients")) == 2
+    third = book.reserve(request(), cap_epsilon=10.0)
+    assert third.cumulative_epsilon == pytest.approx(composed(3))
+    error = book.con.execute(f"SELECT error FROM {book.location.ledger} WHERE status = 'failed'").fetchall()[0][0]
+    assert "RuntimeError: generator crashed" in error
+
+
+def test_finish_released_keeps_the_record_id_spend_and_rows(book):
+    res = book.reserve(request(), cap_epsilon=None)
+    record = {"release_id": "rec-123", "rows": 42, "accountant": "zcdp",
+              "spend": [{"step": "one-way", "mechanism": "gaussian", "rho": 0.01}]}
+    assert book.finish_released(res, record) == "rec-123"
+    row = book.con.execute(f"SELECT release_id, status, rows, spend_json, record_json, finished_at IS NOT NULL, rho "
+                           f"FROM {book.location.ledger}").fetchall()[0]
+    assert row[:3] == ("rec-123", "released", 42)
+    assert '"mechanism": "gaussian"' in row[3] and '"rec-123"' in row[4] and row[5] is True
+    assert row[6] == pytest.approx(request().rho)   # the charge stays the reserved allocation
+
+
+def test_no_cap_and_no_key_record_without_refusing(book):
+    book.reserve(request(50.0), cap_epsilon=None)
+    book.reserve(request(1.0, key=None), cap_epsilon=None)
+    assert len(book.rows_for()) == 2
+
+
+def test_concurrent_reservations_never_overspend(tmp_path):
+    """8 threads on separate connections race for a cap that fits exactly 3 releases: exactly 3 succeed."""
+    con = duckdb.connect(str(tmp_path / "ledger.duckdb"))
+    loc = L.LedgerLocation("main")
+    L.ensure_tables(con, loc)
+    cap = (composed(3) + composed(4)) / 2
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def worker():
+        book = L.Ledger(con.cursor(), loc)
+        barrier.wait()
+        try:
+            book.reserve(request(), cap)
+            outcomes.append("ok")
+        except BudgetExceededError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["ok"] * 3 + ["refused"] * 5
+    assert con.execute(f"SELECT count(*), max(cumulative_epsilon) FROM {loc.ledger}").fetchall()[0] == (
+        3, pytest.approx(composed(3)))
+
+
+def test_locate_prefers_the_schema_marked_by_this_invocation():
+    con = duckdb.connect()
+    for schema in ("dev", "prod"):
+        L.ensure_tables(con, L.LedgerLocation(schema))
+    L.record_caps(con, L.LedgerLocation("prod"), "inv-9", {"patients": 3.0})
+    found = L.locate(con, invocation_id="inv-9", database=None, default_schema="elsewhere")
+    assert found.schema == "prod"
+    assert L.read_caps(con, found, "inv-9") == {"patients": 3.0}
+    assert L.read_caps(con, found, "inv-other") is None     # no hook ran for that invocation
+    assert L.locate(con, invocation_id=None, database=None, default_schema="dev").schema == "dev"
+    with pytest.raises(ConfigError, match="several schemas"):
+        L.locate(con, invocation_id="inv-x", database=None, default_schema="elsewhere")
+    assert L.locate(con, invocation_id="inv-x", database=None, default_schema="x", explicit_schema="s").schema == "s"
+
+
+def test_locate_falls_back_to_the_default_schema_when_no_ledger_exists():
+    con = duckdb.connect()
+    assert L.locate(con, invocation_id="i", database=None, default_schema="analytics").schema == "analytics"
+
+
+@pytest.mark.parametrize("caps", [{"k": 0}, {"k": -1}, {"k": "lots"}, {"k": float("inf")}, ["k"]])
+def test_invalid_caps_are_refused_with_the_key(caps):
+    with pytest.raises(ConfigError, match="dpsynth_budgets|mapping"):
+        L.validate_caps(caps, where="test")
+
+
+def test_macro_ddl_matches_python_ddl():
+    """The on-run-start macro and the Python fallback must create the same columns, in the same order."""
+    sql = (ROOT / "macros" / "ledger" / "dpsynth_create_ledger.sql").read_text()
+    bodies = re.findall(r"create table if not exists \{\{ (\w+) \}\} \((.*?)\n\s*\)", sql, flags=re.S)
+    parsed = {name: [tuple(col.split()) for col in body.replace("\n", " ").split(",")] for name, body in bodies}
+    assert parsed["ledger"] == [(n, t.lower()) for n, t in L.LEDGER_COLUMNS]
+    assert parsed["caps"] == [(n, t.lower()) for n, t in L.CAPS_COLUMNS]
