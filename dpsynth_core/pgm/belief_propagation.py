@@ -130,19 +130,22 @@ class CalibrationPlan:
 
     def calibrate(self, potentials: Sequence[np.ndarray], total: float) -> list[np.ndarray]:
         """Clique marginals (non-negative, each summing to ``total``) of the model ``exp(sum θ)``."""
-        belief = self.clique_log_potentials(potentials)
+        return self.calibrate_cliques(self.clique_log_potentials(potentials), total)
+
+    def calibrate_cliques(self, log_potentials: Sequence[np.ndarray], total: float) -> list[np.ndarray]:
+        """Like `calibrate`, from log-potentials already summed per junction-tree clique (not modified)."""
+        belief = list(log_potentials)
         upward: dict[int, np.ndarray] = {}
         for edge in self._collect:
             message = _logsumexp(belief[edge.child], edge.child_sum).reshape(edge.in_parent)
             upward[edge.child] = message
-            belief[edge.parent] += message
+            belief[edge.parent] = belief[edge.parent] + message
         marginals: list[np.ndarray] = [np.empty(0)] * len(belief)
         order = [self.tree.root] + [edge.child for edge in reversed(self._collect)]
         with np.errstate(divide="ignore"):
             for node in order:
-                table = belief[node]
-                peak = float(table.max())
-                table -= peak
+                peak = float(belief[node].max())
+                table = np.subtract(belief[node], peak)
                 np.exp(table, out=table)
                 mass = float(table.sum())
                 table *= total / mass
@@ -150,7 +153,9 @@ class CalibrationPlan:
                 log_scale = np.log(mass) + peak - np.log(total)
                 for edge in self._children[node]:
                     outgoing = np.log(edge.parent_sum(table)) + log_scale
-                    belief[edge.child] += outgoing.reshape(edge.in_child) - upward[edge.child].reshape(edge.in_child)
+                    belief[edge.child] = belief[edge.child] + (
+                        outgoing.reshape(edge.in_child) - upward[edge.child].reshape(edge.in_child)
+                    )
         return marginals
 
 

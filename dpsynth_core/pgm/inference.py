@@ -18,10 +18,12 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from .belief_propagation import AxisSum, CalibrationPlan, broadcast_shape, reduce_axes
+from .belief_propagation import CalibrationPlan, broadcast_shape
 from .domain import Domain
 from .factor import Factor
 from .junction_tree import build_junction_tree
+from .marginal_plan import MarginalPlan
+from .threads import single_threaded_blas
 from .model import GraphicalModel
 
 MAX_BACKTRACKS = 25
@@ -78,74 +80,47 @@ class _Target:
     mean: np.ndarray  # ȳ = Σ w_i y_i / W
     weight: float  # W = Σ 1/σ_i²
     constant: float  # Σ w_i ||y_i||² − W ||ȳ||²
-    source: int  # where its marginal is summed from: >= 0 a junction-tree clique, < 0 target ~source
-    source_sum: AxisSum | None  # None: the source is this very clique
-    potential: int  # model clique its gradient is added to
-    potential_shape: tuple[int, ...]
 
 
 class _Objective:
-    """The loss and its gradient on the model's potentials, via belief propagation."""
+    """The loss of clique marginals, evaluated through belief propagation on the junction tree.
+
+    Optimisation runs on log-potentials summed per junction-tree clique: the model only depends on
+    that sum, so a gradient step on a measured clique's potential is the same step added to any
+    junction-tree clique that contains it.
+    """
 
     def __init__(self, domain: Domain, measurements: Sequence[Measurement], cliques: tuple[tuple[str, ...], ...], total: float):
-        self.cliques = cliques
         self.total = total
-        tree = build_junction_tree(domain, cliques)
-        self.plan = CalibrationPlan(tree, cliques)
+        self.tree = build_junction_tree(domain, cliques)
+        self.calibration = CalibrationPlan(self.tree, cliques)
         pooled: dict[tuple[str, ...], list[tuple[np.ndarray, float]]] = {}
         for m in measurements:
             clique, counts = m.canonical(domain)
             pooled.setdefault(clique, []).append((counts, 1.0 / m.sigma**2))
         self.targets: list[_Target] = []
-        # Largest cliques first, so a smaller target can be summed from an already computed one.
-        for clique, parts in sorted(pooled.items(), key=lambda item: -domain.size(item[0])):
+        for clique, parts in pooled.items():
             weight = sum(w for _, w in parts)
             mean = sum(w * y for y, w in parts) / weight
             constant = sum(w * float((y * y).sum()) for y, w in parts) - weight * float((mean * mean).sum())
-            host = tree.host(clique)
-            source, source_clique = host, tree.cliques[host]
-            for k, earlier in enumerate(self.targets):
-                if set(clique) <= set(earlier.clique) and domain.size(earlier.clique) < domain.size(source_clique):
-                    source, source_clique = ~k, earlier.clique
-            potential = min(
-                (k for k, c in enumerate(cliques) if set(clique) <= set(c)), key=lambda k: domain.size(cliques[k])
-            )
-            self.targets.append(
-                _Target(
-                    clique,
-                    mean,
-                    weight,
-                    constant,
-                    source,
-                    AxisSum(domain.project(source_clique).shape, reduce_axes(clique, source_clique))
-                    if len(clique) < len(source_clique)
-                    else None,
-                    potential,
-                    broadcast_shape(domain, clique, cliques[potential]),
-                )
-            )
-        self.shapes = [domain.project(c).shape for c in cliques]
+            self.targets.append(_Target(clique, mean, weight, constant))
+        self.marginal_plan = MarginalPlan(domain, self.tree, [t.clique for t in self.targets])
         self.weight_sum = sum(t.weight for t in self.targets)
 
-    def evaluate(self, potentials: list[np.ndarray]):
+    def evaluate(self, log_potentials: list[np.ndarray]):
         """Loss, measured-clique marginals, their gradients, and junction-tree marginals."""
-        marginals = self.plan.calibrate(potentials, self.total)
+        marginals = self.calibration.calibrate_cliques(log_potentials, self.total)
+        mus = self.marginal_plan.marginals(marginals)
         loss = 0.0
-        mus, grads = [], []
-        for t in self.targets:
-            table = marginals[t.source] if t.source >= 0 else mus[~t.source]
-            mu = t.source_sum(table).reshape(t.mean.shape) if t.source_sum is not None else table
+        grads = []
+        for t, mu in zip(self.targets, mus):
             diff = mu - t.mean
             loss += t.weight * float((diff * diff).sum()) + t.constant
-            mus.append(mu)
             grads.append((2.0 * t.weight) * diff)
         return loss, mus, grads, marginals
 
-    def potential_gradient(self, grads: list[np.ndarray]) -> list[np.ndarray]:
-        out = [np.zeros(shape) for shape in self.shapes]
-        for t, g in zip(self.targets, grads):
-            out[t.potential] += g.reshape(t.potential_shape)
-        return out
+    def clique_gradient(self, grads: list[np.ndarray]) -> list[Optional[np.ndarray]]:
+        return self.marginal_plan.adjoint(grads, len(self.tree.cliques))
 
 
 def model_cliques(domain: Domain, measurements: Sequence[Measurement]) -> tuple[tuple[str, ...], ...]:
@@ -171,6 +146,18 @@ def estimate(
     """
     if not measurements:
         raise ValueError("estimate needs at least one measurement")
+    with single_threaded_blas():
+        return _estimate(domain, measurements, total, iters, warm_start, callback)
+
+
+def _estimate(
+    domain: Domain,
+    measurements: Sequence[Measurement],
+    total: Optional[float],
+    iters: int,
+    warm_start: Optional[GraphicalModel],
+    callback: Optional[Callable[[int, float], None]],
+) -> GraphicalModel:
     if total is None:
         total = estimate_total(measurements)
     if not (np.isfinite(total) and total > 0):
@@ -178,16 +165,18 @@ def estimate(
     cliques = model_cliques(domain, measurements)
     objective = _Objective(domain, measurements, cliques, float(total))
     theta = _initial_potentials(domain, cliques, warm_start)
+    log_potentials = objective.calibration.clique_log_potentials(theta)
+    taken = [np.zeros_like(t.mean) for t in objective.targets]  # Σ α·gradient, per measured clique
 
-    loss, mus, grads, marginals = objective.evaluate(theta)
+    loss, mus, grads, marginals = objective.evaluate(log_potentials)
     # 1/L for the entropy mirror map on N·simplex: L ≤ 2 N Σ W (each marginal map is 1-Lipschitz in L1).
     alpha = 1.0 / (2.0 * total * objective.weight_sum)
     growth = RAMP_GROWTH
     for iteration in range(iters):
         alpha *= growth
-        step = objective.potential_gradient(grads)
+        step = objective.clique_gradient(grads)
         for _ in range(MAX_BACKTRACKS):
-            candidate = [th - alpha * g for th, g in zip(theta, step)]
+            candidate = [lp if g is None else lp - alpha * g for lp, g in zip(log_potentials, step)]
             c_loss, c_mus, c_grads, c_marginals = objective.evaluate(candidate)
             predicted = sum(float((g * (mu - cm)).sum()) for g, mu, cm in zip(grads, mus, c_mus))
             if loss - c_loss >= 0.5 * alpha * predicted:
@@ -197,15 +186,27 @@ def estimate(
         else:
             if c_loss > loss:
                 break  # no step decreased the loss: we are at the optimum up to rounding
-        theta, loss, mus, grads, marginals = candidate, c_loss, c_mus, c_grads, c_marginals
+        for acc, g in zip(taken, grads):
+            acc += alpha * g
+        log_potentials, loss, mus, grads, marginals = candidate, c_loss, c_mus, c_grads, c_marginals
         if callback is not None:
             callback(iteration, loss)
 
+    for target, acc in zip(objective.targets, taken):
+        k = _smallest_superset(domain, cliques, target.clique)
+        theta[k] -= acc.reshape(broadcast_shape(domain, target.clique, cliques[k]))
     model = GraphicalModel(domain, cliques, tuple(Factor(domain.project(c), t) for c, t in zip(cliques, theta)), total)
     model.__dict__["clique_marginals"] = tuple(
-        Factor(domain.project(c), m) for c, m in zip(model.junction_tree.cliques, marginals)
+        Factor(domain.project(c), m) for c, m in zip(objective.tree.cliques, marginals)
     )
     return model
+
+
+def _smallest_superset(domain: Domain, cliques: Sequence[tuple[str, ...]], attrs: Sequence[str]) -> int:
+    hosts = [k for k, c in enumerate(cliques) if set(attrs) <= set(c)]
+    if not hosts:
+        raise ValueError(f"no clique contains {tuple(attrs)}")
+    return min(hosts, key=lambda k: domain.size(cliques[k]))
 
 
 def _initial_potentials(
@@ -217,9 +218,8 @@ def _initial_potentials(
     if warm_start.domain != domain:
         raise ValueError(f"warm_start model has domain {warm_start.domain.attrs}, expected {domain.attrs}")
     for old, factor in zip(warm_start.cliques, warm_start.potentials):
-        hosts = [k for k, c in enumerate(cliques) if set(old) <= set(c)]
-        if not hosts:
+        if not any(set(old) <= set(c) for c in cliques):
             raise ValueError(f"warm_start clique {old} is in no clique of the new model; measure it again or start cold")
-        k = min(hosts, key=lambda k: domain.size(cliques[k]))
+        k = _smallest_superset(domain, cliques, old)
         theta[k] += factor.values.reshape(broadcast_shape(domain, old, cliques[k]))
     return theta

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from math import prod
 from typing import Iterable, Sequence
 
 from .domain import Domain
@@ -59,7 +60,8 @@ class JunctionTree:
 
     def cells(self) -> int:
         """Total number of cells over all cliques (memory of one set of clique tables)."""
-        return sum(self.domain.size(c) for c in self.cliques)
+        sizes = self.domain.to_dict()
+        return sum(prod(sizes[a] for a in c) for c in self.cliques)
 
 
 def greedy_elimination_order(domain: Domain, cliques: Sequence[Sequence[str]]) -> tuple[str, ...]:
@@ -68,14 +70,19 @@ def greedy_elimination_order(domain: Domain, cliques: Sequence[Sequence[str]]) -
     Ties go to the fewest fill-in edges, then to domain order. Attributes in no clique are isolated.
     """
     graph = _interaction_graph(domain, cliques)
+    sizes = domain.to_dict()
+    position = {a: i for i, a in enumerate(domain.attrs)}
     order: list[str] = []
     while graph:
-        def cost(attr: str) -> tuple[int, int, int]:
-            nbrs = graph[attr]
-            fill = sum(1 for a in nbrs for b in nbrs if a < b and b not in graph[a])
-            return (domain.size((attr, *nbrs)), fill, domain.attrs.index(attr))
+        weight = {a: sizes[a] * prod(sizes[b] for b in nbrs) for a, nbrs in graph.items()}
+        lightest = min(weight.values())
+        tied = [a for a, w in weight.items() if w == lightest]
 
-        attr = min(graph, key=cost)
+        def fill_in(attr: str) -> tuple[int, int]:
+            nbrs = graph[attr]
+            return (sum(1 for a in nbrs for b in nbrs if a < b and b not in graph[a]), position[attr])
+
+        attr = min(tied, key=fill_in) if len(tied) > 1 else tied[0]
         _eliminate(graph, attr)
         order.append(attr)
     return tuple(order)
@@ -96,7 +103,7 @@ def hypothetical_model_size(domain: Domain, cliques: Sequence[Sequence[str]]) ->
     return build_junction_tree(domain, cliques).cells() * BYTES_PER_CELL / MEGABYTE
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=4096)
 def _build_cached(domain: Domain, cliques: tuple[tuple[str, ...], ...]) -> JunctionTree:
     order = greedy_elimination_order(domain, cliques)
     maximal = _maximal_cliques(domain, cliques, order)

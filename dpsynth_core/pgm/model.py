@@ -18,6 +18,7 @@ from .belief_propagation import CalibrationPlan
 from .domain import AttrsLike, Domain, as_attrs
 from .factor import Factor
 from .junction_tree import JunctionTree, build_junction_tree
+from .threads import single_threaded_blas
 
 STATE_FORMAT = "dpsynth.pgm.GraphicalModel/1"
 
@@ -62,7 +63,8 @@ class GraphicalModel:
     @cached_property
     def clique_marginals(self) -> tuple[Factor, ...]:
         """Calibrated marginals (counts summing to ``total``) of every junction-tree clique."""
-        tables = self.calibration_plan.calibrate([p.values for p in self.potentials], self.total)
+        with single_threaded_blas():
+            tables = self.calibration_plan.calibrate([p.values for p in self.potentials], self.total)
         return tuple(Factor(self.domain.project(c), t) for c, t in zip(self.junction_tree.cliques, tables))
 
     def size_cells(self) -> int:
@@ -113,7 +115,8 @@ class GraphicalModel:
                 conditional = np.where(sep_table > 0, joint / sep_table, 0.0)
             operands += [conditional, [index[a] for a in clique]]
         operands.append([index[a] for a in attrs])
-        values = np.einsum(*operands, optimize="greedy")
+        with single_threaded_blas():
+            values = np.einsum(*operands, optimize="greedy")
         return Factor(self.domain.project(attrs), values)
 
     # --- sampling ----------------------------------------------------------------------------
