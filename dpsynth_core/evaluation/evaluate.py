@@ -107,8 +107,8 @@ def _privacy(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | Non
         n=dcr.n, ideal=0.5, median_dcr_train=dcr.median_dcr_train, median_dcr_holdout=dcr.median_dcr_holdout))
     nn = nndr_check(samples)
     out.append(MetricResult.gated(
-        "nndr_below_holdout_p05", nn.share_below, None if g.nndr_z is None else one_sided_bound(0.05, nn.n, g.nndr_z),
-        PRIVACY, n=nn.n, ideal=0.05, holdout_p05=nn.holdout_p05, synthetic_p05=nn.synthetic_p05))
+        "nndr_below_holdout_p05", nn.share_below, None if g.nndr_z is None else one_sided_bound(0.05, nn.n_effective, g.nndr_z),
+        PRIVACY, n=nn.n, n_effective=nn.n_effective, ideal=0.05, holdout_p05=nn.holdout_p05, synthetic_p05=nn.synthetic_p05))
     auc, lo, hi = distance_membership_auc(samples)
     out.append(MetricResult.gated("membership_auc_distance", auc, g.membership_auc_max, PRIVACY, ci95=[lo, hi]))
     auc, lo, hi = density_ratio_membership_auc(p, o.max_distance_rows, o.seed)

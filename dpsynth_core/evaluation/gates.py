@@ -26,15 +26,15 @@ class GateConfig:
     # ---- privacy
     exact_copy_margin: float | None = 0.01       # threshold = holdout-vs-train copy rate + margin
     dcr_z: float | None = 2.33                   # threshold = 0.5 + z * sqrt(0.25 / n)
-    nndr_z: float | None = 2.33                  # threshold = 0.05 + z * sqrt(0.05 * 0.95 / n)
+    nndr_z: float | None = 2.33                  # threshold = 0.05 + z * sqrt(0.05 * 0.95 / n_eff)
     membership_auc_max: float | None = 0.6       # distance and density-ratio attacks
     singling_out_risk_max: float | None = 0.09
     linkability_risk_max: float | None = 0.09
     attribute_inference_risk_max: float | None = 0.09
     # ---- utility
     marginal_tvd_1way_max: float | None = 0.05
-    marginal_tvd_2way_max: float | None = 0.10
-    marginal_tvd_3way_max: float | None = 0.15
+    marginal_tvd_2way_max: float | None = 0.06
+    marginal_tvd_3way_max: float | None = 0.12
     dependence_diff_max: float | None = 0.10
     tstr_auc_gap_max: float | None = 0.10
     subgroup_tvd_max: float | None = 0.10

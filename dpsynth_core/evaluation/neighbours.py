@@ -75,6 +75,12 @@ class NNDRCheck:
     holdout_p05: float
     synthetic_p05: float
     n: int
+    n_holdout: int
+
+    @property
+    def n_effective(self) -> int:
+        """Sample size for the bound: the synthetic share and the holdout quantile are both estimates."""
+        return int(1.0 / (1.0 / self.n + 1.0 / self.n_holdout))
 
 
 def nndr_check(samples: NeighbourSamples, quantile: float = 0.05) -> NNDRCheck:
@@ -82,7 +88,7 @@ def nndr_check(samples: NeighbourSamples, quantile: float = 0.05) -> NNDRCheck:
     hold = nndr(samples.train, samples.holdout)
     synth = nndr(samples.train, samples.synthetic)
     cut = float(np.quantile(hold, quantile))
-    return NNDRCheck(float((synth < cut).mean()), cut, float(np.quantile(synth, quantile)), len(synth))
+    return NNDRCheck(float((synth < cut).mean()), cut, float(np.quantile(synth, quantile)), len(synth), len(hold))
 
 
 def distance_membership_auc(samples: NeighbourSamples) -> tuple[float, float, float]:
