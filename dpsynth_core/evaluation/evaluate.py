@@ -59,13 +59,15 @@ def _utility(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | Non
             continue
         floor = mean_marginal_tvd(p, order, o.max_3way_sets, o.seed, against_holdout=True)[0] \
             if p.holdout is not None else None
-        out.append(MetricResult.gated(f"marginal_tvd_{order}way", value, thresholds[order], UTILITY,
-                                      holdout_baseline=floor, worst=[[list(c), v] for c, v in worst]))
+        out.append(MetricResult.gated(f"marginal_tvd_{order}way", value, _floored(thresholds[order], floor, g),
+                                      UTILITY, holdout_baseline=floor, configured_threshold=thresholds[order],
+                                      worst=[[list(c), v] for c, v in worst]))
     value, worst = mean_dependence_difference(p)
     if not math.isnan(value):
         floor = mean_dependence_difference(p, "holdout")[0] if p.holdout is not None else None
-        out.append(MetricResult.gated("dependence_diff", value, g.dependence_diff_max, UTILITY,
-                                      holdout_baseline=floor, worst=[[list(c), v] for c, v in worst]))
+        out.append(MetricResult.gated("dependence_diff", value, _floored(g.dependence_diff_max, floor, g), UTILITY,
+                                      holdout_baseline=floor, configured_threshold=g.dependence_diff_max,
+                                      worst=[[list(c), v] for c, v in worst]))
     if target and p.holdout is not None:
         t = train_synthetic_test_real(p, target, o.seed)
         out.append(MetricResult.gated("tstr_auc_gap", t.gap, g.tstr_auc_gap_max, UTILITY, target=target,
@@ -88,6 +90,14 @@ def _utility(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | Non
                                       n_rare=rare.n_rare, n_present=rare.n_rare_present, missing=rare.missing))
     out.append(MetricResult.gated("novel_category_rate", rare.novel_rate, g.novel_category_rate_max, UTILITY))
     return out
+
+
+def _floored(threshold: float | None, floor: float | None, g: GateConfig) -> float | None:
+    """A small table's sampling noise alone can exceed an absolute threshold: never ask for less than
+    `noise_floor_factor` times what a fresh real sample (the holdout) scores against train."""
+    if threshold is None or floor is None or g.noise_floor_factor is None or math.isnan(floor):
+        return threshold
+    return max(threshold, g.noise_floor_factor * floor)
 
 
 def _privacy(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | None, notes: list) -> list[MetricResult]:

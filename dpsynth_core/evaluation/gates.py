@@ -40,6 +40,7 @@ class GateConfig:
     subgroup_tvd_max: float | None = 0.10
     range_violation_max: float | None = 0.05
     null_rate_diff_max: float | None = 0.05
+    noise_floor_factor: float | None = 2.0       # TVD/dependence thresholds never below factor * (train vs holdout)
     rare_category_miss_max: float | None = None  # reported only: DP domain discovery drops rare categories by design
     novel_category_rate_max: float | None = None  # reported only
 
