@@ -13,11 +13,14 @@ Assumptions the guarantees rest on (each enforced by the training loop, not here
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 from opacus.accountants import create_accountant
+from opacus.accountants.analysis import rdp as rdp_analysis
 from opacus.accountants.utils import MAX_SIGMA
 
 from dpsynth_core.errors import ConfigError
@@ -39,11 +42,25 @@ def check_accountant(name: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=4096)
+def _rdp_curve(sample_rate: float, noise_multiplier: float) -> tuple[float, ...]:
+    """RDP of ONE Poisson-subsampled Gaussian step at every order of RDP_ORDERS (cached: steps just multiply it)."""
+    return tuple(rdp_analysis.compute_rdp(q=sample_rate, noise_multiplier=noise_multiplier, steps=1,
+                                          orders=list(RDP_ORDERS)).tolist())
+
+
 def _rdp_spent(accountant, delta: float) -> tuple[float, float]:
-    """(epsilon, optimal order) over RDP_ORDERS; Opacus's 'largest alpha' warning is replaced by `order_at_edge`."""
+    """(epsilon, optimal order) of an RDP accountant's history over RDP_ORDERS.
+
+    The same computation as `RDPAccountant.get_privacy_spent` (RDP adds up over steps and history entries), with the
+    per-step curve cached. Opacus's 'largest alpha' warning is replaced by `order_at_edge`.
+    """
+    rdp = np.zeros(len(RDP_ORDERS))
+    for noise_multiplier, sample_rate, steps in accountant.history:
+        rdp += steps * np.asarray(_rdp_curve(float(sample_rate), float(noise_multiplier)))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
-        epsilon, best_order = accountant.get_privacy_spent(delta=delta, alphas=list(RDP_ORDERS))
+        epsilon, best_order = rdp_analysis.get_privacy_spent(orders=list(RDP_ORDERS), rdp=rdp, delta=delta)
     return max(float(epsilon), 0.0), float(best_order)
 
 
@@ -90,6 +107,7 @@ class DpSgdPlan:
         return dict(self.__dict__)
 
 
+@functools.lru_cache(maxsize=256)
 def calibrate_noise_multiplier(*, target_epsilon: float, delta: float, sample_rate: float, steps: int,
                                accountant: str = "rdp", tolerance: float = 0.01) -> DpSgdPlan:
     """Smallest noise multiplier (to `tolerance` in epsilon) whose epsilon after `steps` is <= `target_epsilon`.

@@ -1,0 +1,84 @@
+"""The DP transform: fitted only from DP histograms / public bounds; raw values only pass through it row by row."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import SPEC, make_frame, private_and_domain
+from dpsynth_core.generators.deep.common import dp_row_count
+from dpsynth_core.generators.deep.transform import DataTransformer, dp_cdf_knots
+
+
+def _histograms(private, domain, sigma=2.0):
+    return {c.name: private.measure([c.binning], sigma, step=f"test:{c.name}").astype(float)
+            for c in domain.columns}
+
+
+def _fit_transformer(frame, noise_seed=7):
+    private, domain = private_and_domain(frame, noise_seed=noise_seed)
+    return DataTransformer.from_histograms(domain, _histograms(private, domain), n_modes=4)
+
+
+def test_canary_outside_public_bounds_never_influences_the_transform():
+    """Column `size` has public bounds [0, 100]. A row with size = 1e9 (the canary) and the same row with size = 100
+    (its clipped value) must give the identical transform (same noise seed), and the same encoded vector: the only
+    trace a value can leave is its clipped value, so nothing beyond the public bounds is learned."""
+    frame = make_frame(300)
+    with_canary, at_bound = frame.copy(), frame.copy()
+    with_canary.loc[0, "size"] = 1e9
+    at_bound.loc[0, "size"] = 100.0
+    t_canary, t_bound = _fit_transformer(with_canary), _fit_transformer(at_bound)
+    assert t_canary.to_state() == t_bound.to_state()
+    vec_canary, _ = t_canary.transform(with_canary.iloc[:1])
+    vec_bound, _ = t_bound.transform(at_bound.iloc[:1])
+    np.testing.assert_array_equal(vec_canary, vec_bound)
+    span = t_canary.spans[1]
+    assert span.column == "size" and span.x_knots[0] == 0.0 and span.x_knots[-1] == 100.0
+
+
+def test_transform_depends_on_the_data_only_through_noisy_counts():
+    # Same exact counts, different raw rows inside the same fine bins -> identical transform (same noise seed).
+    frame = make_frame(300)
+    private, domain = private_and_domain(frame, noise_seed=3)
+    nudged = frame.copy()
+    edges = np.asarray(domain.column("size").fine_edges)
+    bins = np.clip(np.searchsorted(edges, frame["size"], side="right") - 1, 0, len(edges) - 2)
+    nudged["size"] = (edges[bins] + edges[bins + 1]) / 2       # move every value to its fine bin's midpoint
+    a = DataTransformer.from_histograms(domain, _histograms(private, domain), 4)
+    private2, domain2 = private_and_domain(nudged, noise_seed=3)
+    b = DataTransformer.from_histograms(domain2, _histograms(private2, domain2), 4)
+    assert a.to_state() == b.to_state()
+
+
+def test_round_trip_keeps_categories_and_numeric_values():
+    frame = make_frame(200)
+    transformer = _fit_transformer(frame)
+    vectors, codes = transformer.transform(frame)
+    assert vectors.shape == (200, transformer.dim) and codes.shape == (200, 2)   # colour, flag
+    choices, alphas = {}, {}
+    for span, start in zip(transformer.spans, transformer.offsets):
+        if hasattr(span, "frequencies"):
+            choices[span.column] = vectors[:, start:start + span.size].argmax(1)
+        else:
+            alphas[span.column] = vectors[:, start]
+            choices[span.column] = vectors[:, start + 1:start + span.dim].argmax(1)
+    back = transformer.decode(alphas, choices, np.random.default_rng(0))
+    assert list(back["colour"]) == list(frame["colour"])
+    assert list(back["flag"]) == list(frame["flag"])
+    np.testing.assert_allclose(back["size"], frame["size"], rtol=0.01)   # float32 vectors: ~1e-3 relative
+    assert back["age"].isna().tolist() == frame["age"].isna().tolist()
+    assert (back["age"].dropna() == frame["age"].dropna()).all()
+
+
+def test_cdf_knots_are_monotone_even_with_negative_noisy_counts():
+    x, u = dp_cdf_knots(np.array([0.0, 1.0, 2.0, 3.0]), np.array([-5.0, 10.0, -1.0]))
+    assert u[0] == 0.0 and u[-1] == 1.0 and np.all(np.diff(u) > 0)
+
+
+def test_dp_row_count_weights_histograms_by_their_variance():
+    hist = {"a": np.array([50.0, 50.0]), "b": np.array([10.0] * 8 + [30.0, 30.0])}   # totals 100 and 140
+    assert dp_row_count(hist) == pytest.approx((100 / 2 + 140 / 10) / (1 / 2 + 1 / 10))
+
+
+def test_spec_fixture_is_public_only():
+    assert SPEC["size"]["lower"] == 0.0 and isinstance(make_frame(5), pd.DataFrame)
