@@ -1,0 +1,14 @@
+{#-
+  Generic test: the latest privacy evaluation of the tested synthetic model passed every gate.
+  One failing row per metric (metric, value, threshold); severity/warn_if/error_if/store_failures work as for any
+  dbt test. `thresholds` overrides stored thresholds ({metric: upper bound}); see docs/gates.md for metric names.
+    data_tests:
+      - dbt_dpsynth.dpsynth_privacy_gate:
+          arguments: {thresholds: {membership_auc_distance: 0.55}}
+          config: {severity: warn}
+-#}
+{% test dpsynth_privacy_gate(model, metrics_relation=none, release_model=none, thresholds={}, require_metrics=true) %}
+  {{ config(severity='error') }}
+  {{ dbt_dpsynth.dpsynth_gate_failures(model, 'privacy', metrics_relation, release_model, thresholds,
+                                       require_metrics) }}
+{% endtest %}
