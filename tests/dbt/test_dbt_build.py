@@ -90,10 +90,9 @@ def test_builds_add_ledger_rows_until_the_cap_refuses_and_charges_nothing(projec
 
 
 def test_budget_within_test_fails_when_the_ledger_is_over_a_lowered_cap(project):
-    """The generic test reads the ledger: with a cap below what was already spent it must fail."""
+    """The generic test reads the ledger: with a cap below what was already spent it must fail (the builds above
+    ran it with the real cap and passed)."""
     if not ledger(project):
         assert build(project, 5.0).returncode == 0
-    ok = run_dbt(project, "test", "--select", f"{MODEL},test_name:dpsynth_budget_within", cap=100.0)
-    assert ok.returncode == 0, ok.stdout[-3000:]
     low = run_dbt(project, "test", "--select", f"{MODEL},test_name:dpsynth_budget_within", cap=0.5)
     assert low.returncode != 0 and "dpsynth_budget_within" in low.stdout
