@@ -57,11 +57,10 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     budget_key, target, holdout, options, columns, ledger_schema). `relation_name` names the source when the model
     reads several relations.
     """
-    from dpsynth_core.api import synthesize_table
+    from dpsynth_core.errors import InputError
     from dpsynth_core.schema import TableSpec
 
     from . import config as cfgmod
-    from . import ledger as ledgermod
     from .engines.duckdb_engine import DuckDBEngine
 
     log = _logger()
@@ -69,16 +68,37 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     model_name = str((node or {}).get("name") or getattr(getattr(dbt, "this", None), "identifier", "model"))
     short_name, source_id = cfgmod.source_identity(node, relation, relation_name)
     settings = cfgmod.model_settings(cfgmod.raw_settings(node, dbt, overrides), node, short_name, model_name)
-    synthesis = settings.synthesis
 
+    if not (hasattr(relation, "columns") and hasattr(relation, "types") and hasattr(relation, "aggregate")):
+        raise InputError(f"synthesize() needs the DuckDB relation that dbt.ref()/dbt.source() returns, got "
+                         f"{type(relation).__name__}.", table=short_name,
+                         fix='pass dbt.ref("<source>") itself (not .df() or a pandas frame): marginals are '
+                             "computed in the warehouse.")
     engine = DuckDBEngine(relation, short_name, connection=session)
     schema = engine.schema()                                   # public: column names and types
     columns = cfgmod.align_to_schema(settings.columns, schema, short_name)
     spec = TableSpec.from_dict(short_name, columns, schema)    # spec errors surface before anything is charged
 
     target, database, default_schema = _this(dbt)
-    invocation_id = _invocation_id()
     con = session.cursor()                                     # own connection: ledger commits are independent
+    try:
+        release = _release_with_ledger(con, engine, spec, settings, node, model_name, source_id, target, database,
+                                       default_schema, log)
+    finally:
+        con.close()
+    return release.data
+
+
+def _release_with_ledger(con, engine, spec, settings, node, model_name, source_id, target, database, default_schema,
+                         log):
+    """Cap check + reservation (committed) -> synthesis -> released/failed row. Returns the Release."""
+    from dpsynth_core.api import synthesize_table
+
+    from . import config as cfgmod
+    from . import ledger as ledgermod
+
+    synthesis = settings.synthesis
+    invocation_id = _invocation_id()
     location = ledgermod.locate(con, invocation_id=invocation_id, database=database,
                                 default_schema=default_schema or "main", explicit_schema=settings.ledger_schema)
     ledgermod.ensure_tables(con, location)
@@ -110,4 +130,4 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
         raise
     release_id = book.finish_released(reservation, release.record.to_dict())
     log.info(f"dpsynth: {model_name}: {release.record.summary()}; ledger {location.ledger} release_id={release_id}")
-    return release.data
+    return release

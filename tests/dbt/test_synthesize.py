@@ -9,7 +9,7 @@ import pytest
 import dbt_dpsynth
 import dpsynth_core.api
 from dbt_dpsynth import ledger as L
-from dpsynth_core.errors import BudgetExceededError, ConfigError, SpecError
+from dpsynth_core.errors import BudgetExceededError, ConfigError, InputError, SpecError
 
 SPEC_COLUMNS = {
     "sex": {"name": "sex", "meta": {"dpsynth": {"kind": "categorical", "categories": ["f", "m"], "nullable": False}}},
@@ -123,6 +123,12 @@ def test_config_and_spec_errors_come_before_any_charge(session):
         run_model(session, node)
     exists = session.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'dpsynth_ledger'")
     assert exists.fetchall()[0][0] == 0
+
+
+def test_a_pandas_frame_instead_of_the_relation_is_refused_with_the_fix(session):
+    parsed_model = make_node(FAST)  # noqa: F841 - read from the stack by find_node
+    with pytest.raises(InputError, match="dbt.ref"):
+        dbt_dpsynth.synthesize(Dbt(), session, session.table("patients").df())
 
 
 def test_keyword_overrides_win_over_the_model_config(session):
