@@ -253,6 +253,34 @@ def _significant_range(counts: np.ndarray, sigma: float) -> tuple[int, int] | No
     return int(hits[0]), int(hits[-1])
 
 
+def _onset(counts: np.ndarray, sigma: float, drift: float = 1.0, alarm: float = 5.0) -> int | None:
+    """First bin where real mass starts: a one-sided CUSUM on noisy counts (post-processing).
+
+    S_k = max(0, S_{k-1} + c_k - drift*sigma) raises an alarm when S_k > alarm*sigma; the onset is where the run that
+    raised it began. Empty bins pull S back to 0, so a long empty stretch does not inflate the threshold (unlike a
+    plain cumulative sum), while a long thin tail (many bins each above drift*sigma) still accumulates.
+    """
+    s = 0.0
+    start = 0
+    for k, c in enumerate(counts):
+        if s == 0.0:
+            start = k
+        s = max(0.0, s + float(c) - drift * sigma)
+        if s > alarm * sigma:
+            return start
+    return None
+
+
+def _occupied_range(counts: np.ndarray, sigma: float) -> tuple[int, int] | None:
+    """First/last bins of the occupied range, by CUSUM from each end (see `_onset`)."""
+    lo = _onset(counts, sigma)
+    hi = _onset(counts[::-1], sigma)
+    if lo is None or hi is None:
+        return None
+    hi = len(counts) - 1 - hi
+    return (lo, hi) if lo <= hi else None
+
+
 def _integer_edges(lo: int, hi: int) -> tuple[float, ...]:
     return tuple(float(v) - 0.5 for v in range(lo, hi + 2))
 
@@ -271,17 +299,40 @@ def _fine_grid(lo: float, hi: float, as_integer: bool, n: int) -> tuple[float, .
     return tuple(np.linspace(lo, hi, n + 1).tolist())
 
 
-def _quantile_edges(fine_edges: np.ndarray, weights: np.ndarray, n_bins: int) -> tuple[float, ...]:
-    """Model bin edges at the DP quantiles of the fine histogram (post-processing), snapped to fine edges."""
+def _merge_to_signal(edges: np.ndarray, counts: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Merge runs of adjacent noisy bins (post-processing) until a bin expects ~8 sigma of mass.
+
+    The fine grid is measured at a fixed resolution; with few rows or much noise most fine bins would be pure noise and
+    per-bin significance tests would cut off a long, thin tail. Merging m bins keeps their summed signal and grows the
+    noise only to sigma * sqrt(m). The number of bins kept is the noisy total / (8 sigma), between 8 and the fine count.
+    Returns (edges, counts, noise std of a merged bin).
+    """
+    n_fine = len(counts)
+    total = max(float(counts.sum()), 1.0)   # unbiased: clipping first would add ~0.4 sigma per empty bin
+    target = int(np.clip(total / (8 * sigma), min(8, n_fine), n_fine))
+    m = max(1, math.ceil(n_fine / target))
+    if m == 1:
+        return edges, counts, sigma
+    starts = np.arange(0, n_fine, m)
+    return np.append(edges[starts], edges[-1]), np.add.reduceat(counts, starts), sigma * math.sqrt(m)
+
+
+def _quantile_edges(fine_edges: np.ndarray, weights: np.ndarray, n_bins: int, integer: bool) -> tuple[float, ...]:
+    """Model bin edges at the DP quantiles of the (noisy) fine histogram, interpolated linearly inside fine bins.
+
+    Post-processing only. Integer columns get edges on half-integers so each bin holds whole integers.
+    """
+    lo, hi = float(fine_edges[0]), float(fine_edges[-1])
     total = weights.sum()
     if total <= 0:
-        idx = np.linspace(0, len(fine_edges) - 1, min(n_bins, len(fine_edges) - 1) + 1).round().astype(int)
-        return tuple(np.unique(fine_edges[idx]).tolist())
-    cdf = np.concatenate([[0.0], np.cumsum(weights) / total])
-    targets = np.linspace(0, 1, n_bins + 1)[1:-1]
-    inner = np.searchsorted(cdf, targets, side="left")
-    idx = np.unique(np.concatenate([[0], inner, [len(fine_edges) - 1]]))
-    return tuple(fine_edges[idx].tolist())
+        inner = np.linspace(lo, hi, n_bins + 1)[1:-1]
+    else:
+        cdf = np.concatenate([[0.0], np.cumsum(weights) / total])
+        inner = np.interp(np.linspace(0, 1, n_bins + 1)[1:-1], cdf, fine_edges)
+    if integer:
+        inner = np.floor(inner) + 0.5
+    edges = np.unique(np.concatenate([[lo], inner, [hi]]))
+    return tuple(float(e) for e in edges if lo <= e <= hi)
 
 
 def resolve_domains(private: PrivateTable, spec: TableSpec, rho: float, delta_threshold: float,
@@ -377,18 +428,19 @@ def _numeric(private, col, type_string, sigma, options, warnings) -> ColumnDomai
         fine = np.asarray(_fine_grid(lo, hi, as_int, options.fine_bins))
         counts = private.measure([NumericBinning(col.name, tuple(fine), True, is_dt)], sigma,
                                  step=f"histogram:{col.name}")[:-1].astype(float)
-        found = _significant_range(counts, sigma)
+        fine, counts, merged_sigma = _merge_to_signal(fine, counts, sigma)
+        found = _occupied_range(counts, merged_sigma)
         if found is not None and col.lower is None:   # trim DP bounds to where the mass is (declared bounds stay)
             fine = fine[found[0]:found[1] + 2]
             counts = counts[found[0]:found[1] + 1]
-        # Bins under 3 sigma are indistinguishable from noise; zero them so hundreds of empty bins do not add
-        # spurious mass (clipping alone would add ~0.4 sigma per empty bin).
-        weights = np.where(counts > 3 * sigma, counts, 0.0)
+        # Bins under 1 sigma are mostly noise; zero them so empty bins do not add spurious mass (clipping at 0
+        # alone would add ~0.4 sigma per empty bin).
+        weights = np.where(counts > merged_sigma, counts, 0.0)
         lo, hi = float(fine[0]), float(fine[-1])
         if as_int and math.floor(hi) - math.ceil(lo) + 1 <= options.max_integer_bins:
             edges = _integer_edges(math.ceil(lo), math.floor(hi))
         else:
-            edges = _quantile_edges(fine, weights, options.n_bins)
+            edges = _quantile_edges(fine, weights, options.n_bins, as_int)
             fine_edges, fine_weights = tuple(fine.tolist()), tuple(weights.tolist())
     return ColumnDomain(col.name, col.kind, NumericBinning(col.name, tuple(float(e) for e in edges), col.nullable,
                                                            is_dt), type_string, fine_edges, fine_weights,

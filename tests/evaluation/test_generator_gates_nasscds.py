@@ -38,10 +38,5 @@ def test_mst_at_epsilon_1_passes_the_privacy_gate(mst_report):
     assert mst_report.passed_kind("privacy"), [(r.metric, r.value, r.threshold) for r in mst_report.failures()]
 
 
-@pytest.mark.xfail(strict=True, reason="MST output truncates numeric columns: with this noise seed synthetic ageOFocc "
-                                       "stops at 49 (real max 97) and weight at ~92 (real median 87, max 57,872), so "
-                                       "their 1-way TVD is ~0.2 / ~0.6 and the 1/2/3-way means and the TSTR gap on "
-                                       "`dead` (age predicts it) fail. Generator/domain issue reported to the lead; "
-                                       "remove this mark when fixed.")
 def test_mst_at_epsilon_1_passes_the_utility_gate(mst_report):
     assert mst_report.passed_kind("utility"), [(r.metric, r.value, r.threshold) for r in mst_report.failures()]
