@@ -36,7 +36,7 @@ class GateConfig:
     marginal_tvd_2way_max: float | None = 0.06
     marginal_tvd_3way_max: float | None = 0.12
     dependence_diff_max: float | None = 0.10
-    tstr_auc_gap_max: float | None = 0.10
+    tstr_auc_gap_max: float | None = 0.15
     subgroup_tvd_max: float | None = 0.10
     range_violation_max: float | None = 0.05
     null_rate_diff_max: float | None = 0.05

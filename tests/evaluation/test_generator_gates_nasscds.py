@@ -1,7 +1,9 @@
 """Acceptance: a table from our generator (MST) at epsilon 1 on nassCDS passes both gates with the default thresholds.
 
 The pipeline path is used: `synthesize_table(..., holdout=0.2)` keeps a random 20% of nassCDS away from the generator
-and hands it back for evaluation. The privacy noise is seeded (`noise_rng`) so the outcome is reproducible.
+and hands it back for evaluation. The privacy noise is seeded (`noise_rng`) so the outcome is reproducible. Measured
+across noise seeds 0-4 (at the time of writing): 4 of 5 pass both gates; seed 1 fails utility because the DP
+integrality check declared `injSeverity` non-integral and its decoded values (e.g. 2.37) match no real level.
 """
 
 from pathlib import Path
