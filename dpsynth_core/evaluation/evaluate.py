@@ -13,7 +13,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .anonymeter import linkability_risk, singling_out_risk
+from .anonymeter import RiskEstimate, linkability_risk, singling_out_risk
 from .copies import exact_copies
 from .coverage import column_checks, rare_categories
 from .dependence import mean_dependence_difference
@@ -92,6 +92,13 @@ def _utility(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | Non
     return out
 
 
+def _risk_result(metric: str, estimate: RiskEstimate, threshold: float | None, **detail) -> MetricResult:
+    """An anonymeter-style risk: over its threshold it fails only when significantly above zero (see docs/gates.md)."""
+    return MetricResult.gated(metric, estimate.value, threshold, PRIVACY, significant=estimate.significant,
+                              ci95=list(estimate.ci), main_rate=estimate.main_rate,
+                              control_rate=estimate.control_rate, n_attacks=estimate.n_attacks, **detail)
+
+
 def _floored(threshold: float | None, floor: float | None, g: GateConfig) -> float | None:
     """A small table's sampling noise alone can exceed an absolute threshold: never ask for less than
     `noise_floor_factor` times what a fresh real sample (the holdout) scores against train."""
@@ -116,29 +123,26 @@ def _privacy(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | Non
         "dcr_share", dcr.share, None if g.dcr_z is None else one_sided_bound(0.5, dcr.n, g.dcr_z), PRIVACY,
         n=dcr.n, ideal=0.5, median_dcr_train=dcr.median_dcr_train, median_dcr_holdout=dcr.median_dcr_holdout))
     nn = nndr_check(samples)
+    nndr_threshold = None if g.nndr_z is None else one_sided_bound(0.05, nn.n_effective, g.nndr_z)
     out.append(MetricResult.gated(
-        "nndr_below_holdout_p05", nn.share_below, None if g.nndr_z is None else one_sided_bound(0.05, nn.n_effective, g.nndr_z),
-        PRIVACY, n=nn.n, n_effective=nn.n_effective, ideal=0.05, holdout_p05=nn.holdout_p05, synthetic_p05=nn.synthetic_p05))
+        "nndr_below_holdout_p05", nn.share_below, nndr_threshold, PRIVACY, n=nn.n, n_effective=nn.n_effective,
+        ideal=0.05, holdout_p05=nn.holdout_p05, synthetic_p05=nn.synthetic_p05))
     auc, lo, hi = distance_membership_auc(samples)
     out.append(MetricResult.gated("membership_auc_distance", auc, g.membership_auc_max, PRIVACY, ci95=[lo, hi]))
     auc, lo, hi = density_ratio_membership_auc(p, o.max_distance_rows, o.seed)
     out.append(MetricResult.gated("membership_auc_density", auc, g.membership_auc_max, PRIVACY, ci95=[lo, hi]))
-    so = singling_out_risk(p, o.n_attacks, seed=o.seed)
-    out.append(MetricResult.gated("singling_out_risk", so.value, g.singling_out_risk_max, PRIVACY, significant=so.significant, ci95=list(so.ci),
-                                  main_rate=so.main_rate, control_rate=so.control_rate, n_attacks=so.n_attacks))
+    out.append(_risk_result("singling_out_risk", singling_out_risk(p, o.n_attacks, seed=o.seed),
+                            g.singling_out_risk_max))
     cols = o.link_columns or (None, None)
-    link = linkability_risk(p, cols[0], cols[1], o.n_attacks, seed=o.seed)
-    out.append(MetricResult.gated("linkability_risk", link.value, g.linkability_risk_max, PRIVACY, significant=link.significant,
-                                  ci95=list(link.ci), main_rate=link.main_rate, control_rate=link.control_rate,
-                                  n_attacks=link.n_attacks))
+    out.append(_risk_result("linkability_risk", linkability_risk(p, cols[0], cols[1], o.n_attacks, seed=o.seed),
+                            g.linkability_risk_max))
     sensitive = o.sensitive or target
     if sensitive:
         ai = attribute_inference(p, sensitive, o.quasi_identifiers, seed=o.seed)
-        out.append(MetricResult.gated(
-            "attribute_inference_risk", ai.risk.value, g.attribute_inference_risk_max, PRIVACY, significant=ai.risk.significant,
-            sensitive=sensitive,
-            ci95=list(ai.risk.ci), accuracy_train=ai.accuracy_train, accuracy_holdout=ai.accuracy_holdout,
-            majority_baseline_holdout=ai.baseline_holdout))
+        out.append(_risk_result("attribute_inference_risk", ai.risk, g.attribute_inference_risk_max,
+                                sensitive=sensitive, quasi_identifiers=list(ai.quasi_identifiers),
+                                accuracy_train=ai.accuracy_train, accuracy_holdout=ai.accuracy_holdout,
+                                majority_baseline_holdout=ai.baseline_holdout))
     else:
         notes.append("no target/sensitive column: TSTR, subgroup fidelity and attribute inference skipped")
     return out
