@@ -242,7 +242,6 @@ def parse_args(argv=None):
                    help="tables subsampled to 3,000 train rows, epsilon 1, marginal generators and sn-mst only, "
                         "wide case with 50 columns")
     p.add_argument("--no-peers", action="store_true", help="skip SmartNoise (no peers venv needed)")
-    p.add_argument("--setup-peers", action="store_true", help="run bench/peers/setup.sh first if the venv is missing")
     p.add_argument("--peer-timeout", type=float, default=900.0, help="wall-clock cap per peer run, seconds")
     p.add_argument("--timeout", type=float, default=900.0, help="wall-clock cap per run of ours, seconds")
     p.add_argument("--no-wide", action="store_true", help="skip the wide-table copula case")
@@ -257,8 +256,6 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     epsilons = [1.0] if args.quick else [float(e) for e in args.epsilons.split(",")]
     ours = our_generators()
-    if args.setup_peers and not peers_ready() and not args.no_peers:
-        subprocess.run(["bash", str(HERE / "peers" / "setup.sh")], check=False)
     peers = [] if args.no_peers else list(PEERS)
     if args.generators:
         wanted = [g.strip() for g in args.generators.split(",") if g.strip()]
@@ -273,8 +270,10 @@ def main(argv=None) -> int:
     elif args.quick:
         ours = [g for g in ours if not g.startswith("dp-")]
         peers = [g for g in peers if g == "sn-mst"]
+    if peers and not peers_ready():   # a fresh clone: build the peers venv (PyPI only; a few minutes)
+        subprocess.run(["bash", str(HERE / "peers" / "setup.sh")], check=False)
     if peers and not peers_ready():
-        print(f"note: {PEER_PYTHON} missing (run bench/peers/setup.sh or pass --setup-peers); peers skipped")
+        print(f"note: {PEER_PYTHON} could not be created (see bench/peers/setup.sh); peers skipped")
         peers = []
     meta = {"started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "git_commit": _git_commit(), "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
