@@ -42,6 +42,10 @@ def evaluate(real_train: pd.DataFrame, holdout: pd.DataFrame | None, synthetic: 
     target = target or options.target
     prepared = prepare(real_train, synthetic, holdout, kinds, n_bins=options.n_bins, table=table)
     notes = [f"columns compared: {', '.join(prepared.columns)}"]
+    only_real = [c for c in real_train.columns if c not in synthetic.columns]
+    only_synthetic = [c for c in synthetic.columns if c not in real_train.columns]
+    if only_real or only_synthetic:
+        notes.append(f"not compared (missing on one side): real only {only_real}, synthetic only {only_synthetic}")
     identifiers = [c for c, k in prepared.kinds.items() if k == "identifier"]
     if identifiers:
         notes.append(f"identifier columns excluded: {', '.join(identifiers)}")

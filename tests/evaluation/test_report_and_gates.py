@@ -78,6 +78,12 @@ def test_evaluate_without_holdout_keeps_utility_and_exact_copies_only():
     assert "dcr_share" not in report.metrics() and any("no holdout" in n for n in report.notes)
 
 
+def test_evaluate_notes_columns_missing_on_one_side():
+    real = _table(200, 1)
+    report = evaluate(real, None, real.drop(columns="g").assign(extra=1), kinds={"id": "identifier"})
+    assert "not compared (missing on one side): real only ['g'], synthetic only ['extra']" in report.notes
+
+
 def test_evaluate_rejects_unknown_kind_and_disjoint_tables():
     with pytest.raises(InputError, match="unknown evaluation kind"):
         evaluate(_table(10, 1), None, _table(10, 2), kinds={"x": "float"})
