@@ -242,8 +242,8 @@ def parse_args(argv=None):
                    help="tables subsampled to 3,000 train rows, epsilon 1, marginal generators and sn-mst only, "
                         "wide case with 50 columns")
     p.add_argument("--no-peers", action="store_true", help="skip SmartNoise (no peers venv needed)")
-    p.add_argument("--peer-timeout", type=float, default=900.0, help="wall-clock cap per peer run, seconds")
-    p.add_argument("--timeout", type=float, default=900.0, help="wall-clock cap per run of ours, seconds")
+    p.add_argument("--peer-timeout", type=float, default=300.0, help="wall-clock cap per peer run, seconds")
+    p.add_argument("--timeout", type=float, default=600.0, help="wall-clock cap per run of ours, seconds")
     p.add_argument("--no-wide", action="store_true", help="skip the wide-table copula case")
     p.add_argument("--wide-columns", type=int, default=200)
     p.add_argument("--deep-options", type=json.loads, default={},
