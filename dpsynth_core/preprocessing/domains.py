@@ -299,6 +299,31 @@ def _fine_grid(lo: float, hi: float, as_integer: bool, n: int) -> tuple[float, .
     return tuple(np.linspace(lo, hi, n + 1).tolist())
 
 
+def _mass_range(counts: np.ndarray, sigma: float) -> tuple[int, int] | None:
+    """Fine-bin index range holding the data: the union of spread-out mass (CUSUM on bins merged to a signal-bearing
+    resolution) and single spikes (fine bins over 4 sigma, e.g. a discrete value such as a severity level)."""
+    n = len(counts)
+    m = _merge_factor(counts, sigma)
+    starts = np.arange(0, n, m)
+    ranges = []
+    spread = _occupied_range(np.add.reduceat(counts, starts), sigma * math.sqrt(m))
+    if spread is not None:
+        ranges.append((spread[0] * m, min((spread[1] + 1) * m, n) - 1))
+    spikes = _significant_range(counts, sigma)
+    if spikes is not None:
+        ranges.append(spikes)
+    if not ranges:
+        return None
+    return min(r[0] for r in ranges), max(r[1] for r in ranges)
+
+
+def _merge_factor(counts: np.ndarray, sigma: float) -> int:
+    n_fine = len(counts)
+    total = max(float(counts.sum()), 1.0)   # unbiased: clipping first would add ~0.4 sigma per empty bin
+    target = int(np.clip(total / (8 * sigma), min(8, n_fine), n_fine))
+    return max(1, math.ceil(n_fine / target))
+
+
 def _merge_to_signal(edges: np.ndarray, counts: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Merge runs of adjacent noisy bins (post-processing) until a bin expects ~8 sigma of mass.
 
@@ -308,9 +333,7 @@ def _merge_to_signal(edges: np.ndarray, counts: np.ndarray, sigma: float) -> tup
     Returns (edges, counts, noise std of a merged bin).
     """
     n_fine = len(counts)
-    total = max(float(counts.sum()), 1.0)   # unbiased: clipping first would add ~0.4 sigma per empty bin
-    target = int(np.clip(total / (8 * sigma), min(8, n_fine), n_fine))
-    m = max(1, math.ceil(n_fine / target))
+    m = _merge_factor(counts, sigma)
     if m == 1:
         return edges, counts, sigma
     starts = np.arange(0, n_fine, m)
@@ -391,7 +414,7 @@ def _measure_integrality(private, col, sigma) -> bool:
     counts = private.measure([NumericBinning(col.name, (0.0, 1e-9, 1.0), True, fractional=True)], sigma,
                              step=f"integrality:{col.name}")
     integral, fractional = float(counts[0]), float(counts[1])
-    return integral > _SIGNIFICANT_SIGMAS * sigma and fractional < max(3 * sigma, 0.005 * integral)
+    return integral > _SIGNIFICANT_SIGMAS * sigma and fractional < max(_SIGNIFICANT_SIGMAS * sigma, 0.01 * integral)
 
 
 def _numeric(private, col, type_string, sigma, options, warnings) -> ColumnDomain:
@@ -428,11 +451,11 @@ def _numeric(private, col, type_string, sigma, options, warnings) -> ColumnDomai
         fine = np.asarray(_fine_grid(lo, hi, as_int, options.fine_bins))
         counts = private.measure([NumericBinning(col.name, tuple(fine), True, is_dt)], sigma,
                                  step=f"histogram:{col.name}")[:-1].astype(float)
-        fine, counts, merged_sigma = _merge_to_signal(fine, counts, sigma)
-        found = _occupied_range(counts, merged_sigma)
+        found = _mass_range(counts, sigma)
         if found is not None and col.lower is None:   # trim DP bounds to where the mass is (declared bounds stay)
             fine = fine[found[0]:found[1] + 2]
             counts = counts[found[0]:found[1] + 1]
+        fine, counts, merged_sigma = _merge_to_signal(fine, counts, sigma)
         # Bins under 1 sigma are mostly noise; zero them so empty bins do not add spurious mass (clipping at 0
         # alone would add ~0.4 sigma per empty bin).
         weights = np.where(counts > merged_sigma, counts, 0.0)
