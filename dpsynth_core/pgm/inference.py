@@ -29,6 +29,7 @@ from .model import GraphicalModel
 MAX_BACKTRACKS = 25
 RAMP_GROWTH = 2.0  # step-size growth per iteration until the first backtrack
 STEADY_GROWTH = 1.2  # afterwards: a gentle increase, so most iterations need one evaluation
+TOL_WINDOW = 20  # iterations over which `tol` measures progress
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,18 +137,21 @@ def estimate(
     iters: int = 1000,
     warm_start: Optional[GraphicalModel] = None,
     callback: Optional[Callable[[int, float], None]] = None,
+    tol: Optional[float] = None,
 ) -> GraphicalModel:
     """Fit log-potentials on the maximal measured cliques to the measurements.
 
     ``total`` is the number of records the model represents; when None it is estimated from the
     measurements themselves (`estimate_total`), never from data. ``warm_start`` starts from the
     potentials of an earlier model whose cliques are each contained in one of the new cliques.
-    ``callback(iteration, loss)`` is called after every iteration.
+    ``callback(iteration, loss)`` is called after every iteration. With ``tol``, iterations stop
+    early once the loss fell by less than ``tol`` (relative) per iteration over the last
+    ``TOL_WINDOW`` iterations; the result then depends only on the inputs, never on timing.
     """
     if not measurements:
         raise ValueError("estimate needs at least one measurement")
     with single_threaded_blas():
-        return _estimate(domain, measurements, total, iters, warm_start, callback)
+        return _estimate(domain, measurements, total, iters, warm_start, callback, tol)
 
 
 def _estimate(
@@ -157,6 +161,7 @@ def _estimate(
     iters: int,
     warm_start: Optional[GraphicalModel],
     callback: Optional[Callable[[int, float], None]],
+    tol: Optional[float],
 ) -> GraphicalModel:
     if total is None:
         total = estimate_total(measurements)
@@ -172,6 +177,7 @@ def _estimate(
     # 1/L for the entropy mirror map on N·simplex: L ≤ 2 N Σ W (each marginal map is 1-Lipschitz in L1).
     alpha = 1.0 / (2.0 * total * objective.weight_sum)
     growth = RAMP_GROWTH
+    history = [loss]
     for iteration in range(iters):
         alpha *= growth
         step = objective.clique_gradient(grads)
@@ -191,6 +197,11 @@ def _estimate(
         log_potentials, loss, mus, grads, marginals = candidate, c_loss, c_mus, c_grads, c_marginals
         if callback is not None:
             callback(iteration, loss)
+        history.append(loss)
+        if tol is not None and len(history) > TOL_WINDOW:
+            earlier = history[-1 - TOL_WINDOW]
+            if earlier - loss < tol * TOL_WINDOW * abs(loss):
+                break
 
     for target, acc in zip(objective.targets, taken):
         k = _smallest_superset(domain, cliques, target.clique)

@@ -69,29 +69,12 @@ def greedy_elimination_order(domain: Domain, cliques: Sequence[Sequence[str]]) -
 
     Ties go to the fewest fill-in edges, then to domain order. Attributes in no clique are isolated.
     """
-    graph = _interaction_graph(domain, cliques)
-    sizes = domain.to_dict()
-    position = {a: i for i, a in enumerate(domain.attrs)}
-    order: list[str] = []
-    while graph:
-        weight = {a: sizes[a] * prod(sizes[b] for b in nbrs) for a, nbrs in graph.items()}
-        lightest = min(weight.values())
-        tied = [a for a, w in weight.items() if w == lightest]
-
-        def fill_in(attr: str) -> tuple[int, int]:
-            nbrs = graph[attr]
-            return (sum(1 for a in nbrs for b in nbrs if a < b and b not in graph[a]), position[attr])
-
-        attr = min(tied, key=fill_in) if len(tied) > 1 else tied[0]
-        _eliminate(graph, attr)
-        order.append(attr)
-    return tuple(order)
+    return _triangulate(domain, _clique_key(domain, cliques))[0]
 
 
 def build_junction_tree(domain: Domain, cliques: Sequence[Sequence[str]]) -> JunctionTree:
     """Junction tree covering every attribute of ``domain`` and every set in ``cliques``."""
-    key = tuple(sorted({domain.canonical(c) for c in cliques}))
-    return _build_cached(domain, key)
+    return _build_cached(domain, _clique_key(domain, cliques))
 
 
 def hypothetical_model_size(domain: Domain, cliques: Sequence[Sequence[str]]) -> float:
@@ -100,15 +83,51 @@ def hypothetical_model_size(domain: Domain, cliques: Sequence[Sequence[str]]) ->
     This is AIM's model-size measure (McKenna et al. 2022, Sec. 4): the cells of the junction tree
     built for ``cliques``, times 8 bytes, divided by 2**20.
     """
-    return build_junction_tree(domain, cliques).cells() * BYTES_PER_CELL / MEGABYTE
+    sizes = domain.to_dict()
+    maximal = _triangulate(domain, _clique_key(domain, cliques))[1]
+    return sum(prod(sizes[a] for a in c) for c in maximal) * BYTES_PER_CELL / MEGABYTE
+
+
+def _clique_key(domain: Domain, cliques: Sequence[Sequence[str]]) -> tuple[tuple[str, ...], ...]:
+    return tuple(sorted({domain.canonical(c) for c in cliques}))
 
 
 @lru_cache(maxsize=4096)
 def _build_cached(domain: Domain, cliques: tuple[tuple[str, ...], ...]) -> JunctionTree:
-    order = greedy_elimination_order(domain, cliques)
-    maximal = _maximal_cliques(domain, cliques, order)
+    order, maximal = _triangulate(domain, cliques)
     root, collect = _spanning_tree_schedule(maximal)
     return JunctionTree(domain, maximal, order, root, collect)
+
+
+@lru_cache(maxsize=8192)
+def _triangulate(
+    domain: Domain, cliques: tuple[tuple[str, ...], ...]
+) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """Greedy elimination order and the maximal cliques it forms (attributes in domain order)."""
+    graph = _interaction_graph(domain, cliques)
+    sizes = domain.to_dict()
+    position = {a: i for i, a in enumerate(domain.attrs)}
+    weight = {a: sizes[a] * prod(sizes[b] for b in nbrs) for a, nbrs in graph.items()}
+
+    def fill_in(attr: str) -> tuple[int, int]:
+        nbrs = graph[attr]
+        return (sum(1 for a in nbrs for b in nbrs if a < b and b not in graph[a]), position[attr])
+
+    order: list[str] = []
+    formed: list[frozenset[str]] = []
+    while graph:
+        lightest = min(weight.values())
+        tied = [a for a, w in weight.items() if w == lightest]
+        attr = min(tied, key=fill_in) if len(tied) > 1 else tied[0]
+        nbrs = graph[attr]
+        formed.append(frozenset(nbrs | {attr}))
+        _eliminate(graph, attr)
+        del weight[attr]
+        for a in nbrs:
+            weight[a] = sizes[a] * prod(sizes[b] for b in graph[a])
+        order.append(attr)
+    maximal = [c for c in formed if not any(c < other for other in formed)]
+    return tuple(order), tuple(domain.canonical(c) for c in dict.fromkeys(maximal))
 
 
 def _interaction_graph(domain: Domain, cliques: Iterable[Sequence[str]]) -> dict[str, set[str]]:
@@ -126,19 +145,6 @@ def _eliminate(graph: dict[str, set[str]], attr: str) -> None:
     for a in nbrs:
         graph[a].discard(attr)
         graph[a].update(b for b in nbrs if b != a)
-
-
-def _maximal_cliques(
-    domain: Domain, cliques: Sequence[Sequence[str]], order: Sequence[str]
-) -> tuple[tuple[str, ...], ...]:
-    graph = _interaction_graph(domain, cliques)
-    formed: list[frozenset[str]] = []
-    for attr in order:
-        formed.append(frozenset({attr} | graph[attr]))
-        _eliminate(graph, attr)
-    maximal = [c for c in formed if not any(c < other for other in formed)]
-    unique = list(dict.fromkeys(maximal))
-    return tuple(domain.canonical(c) for c in unique)
 
 
 def _spanning_tree_schedule(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -95,29 +95,40 @@ class GraphicalModel:
 
         On a connected subtree of a junction tree the joint is the root clique's marginal times,
         for every other clique, its marginal divided by the separator marginal it shares with its
-        parent (0/0 = 0); ``einsum`` sums the other attributes out.
+        parent (a conditional table; 0/0 = 0). Messages flow from the leaves of the subtree to its
+        root, each keeping only the separator and the wanted attributes.
         """
         tree = self.junction_tree
         nodes = _covering_subtree(tree, set(attrs))
-        involved = self.domain.canonical({a for i in nodes for a in tree.cliques[i]})
-        if len(involved) > 52:
-            raise ValueError(f"project({attrs}) spans {len(involved)} attributes; at most 52 are supported")
-        index = {a: i for i, a in enumerate(involved)}
-        root = nodes[0]
-        operands: list[Any] = [self.clique_marginals[root].values, [index[a] for a in tree.cliques[root]]]
+        wanted = set(attrs)
         parent = dict(tree.collect)
-        for node in nodes[1:]:
+        inbox: dict[int, list[Factor]] = {node: [] for node in nodes}
+        for node in reversed(nodes):
+            table = self.clique_marginals[node] if node == nodes[0] else self._conditional(node)
+            keep = set(wanted)
+            if node != nodes[0]:
+                keep |= set(tree.separator(node, parent[node]))
+            needed = keep.union(*(m.domain.attrs for m in inbox[node]))
+            table = table.project(tuple(a for a in table.domain.attrs if a in needed))
+            for message in inbox[node]:
+                table = table * message
+            if node == nodes[0]:
+                return table.project(attrs)
+            inbox[parent[node]].append(table.project(tuple(a for a in table.domain.attrs if a in keep)))
+        raise AssertionError("unreachable: the subtree root returns")
+
+    def _conditional(self, node: int) -> Factor:
+        """Clique marginal of ``node`` divided by its separator marginal with its tree parent (cached)."""
+        cache = self.__dict__.setdefault("_conditionals", {})
+        if node not in cache:
+            tree = self.junction_tree
             clique = tree.cliques[node]
-            sep = set(tree.separator(node, parent[node]))
+            sep = set(tree.separator(node, dict(tree.collect)[node]))
             joint = self.clique_marginals[node].values
             sep_table = joint.sum(axis=tuple(i for i, a in enumerate(clique) if a not in sep), keepdims=True)
             with np.errstate(divide="ignore", invalid="ignore"):
-                conditional = np.where(sep_table > 0, joint / sep_table, 0.0)
-            operands += [conditional, [index[a] for a in clique]]
-        operands.append([index[a] for a in attrs])
-        with single_threaded_blas():
-            values = np.einsum(*operands, optimize="greedy")
-        return Factor(self.domain.project(attrs), values)
+                cache[node] = Factor(self.clique_marginals[node].domain, np.where(sep_table > 0, joint / sep_table, 0.0))
+        return cache[node]
 
     # --- sampling ----------------------------------------------------------------------------
     def synthetic_data(self, n: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
