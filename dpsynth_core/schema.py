@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, Iterable, Mapping
@@ -190,6 +191,18 @@ _TYPE_KINDS: tuple[tuple[tuple[str, ...], ColumnKind], ...] = (
 )
 
 
+_IDENTIFIER_NAME = re.compile(r"(^|_)(id|uuid|guid)$|^(id|uuid|guid)_|^caseid$|^case_id$", re.IGNORECASE)
+
+
+def looks_like_identifier(name: str, type_string: str) -> bool:
+    """Public-name heuristic: `id`, `*_id`, `uuid`, `caseid`... of a text or integer type are keys, not attributes.
+
+    Only the column name and type (public schema) are looked at. Applies only to columns without a declared kind.
+    """
+    return bool(_IDENTIFIER_NAME.search(name)) and infer_kind(type_string) in (ColumnKind.CATEGORICAL,
+                                                                              ColumnKind.INTEGER)
+
+
 def infer_kind(type_string: str) -> ColumnKind | None:
     """Default kind for a public column type (DuckDB/Snowflake/Spark/pandas spelling); None if unknown."""
     t = type_string.strip().upper()
@@ -251,6 +264,8 @@ class TableSpec:
         for col, type_string in schema:
             default = infer_kind(type_string)
             raw = columns.get(col)
+            if looks_like_identifier(col, type_string) and not (raw and "kind" in raw):
+                default = ColumnKind.IDENTIFIER
             if default is None and not (raw and "kind" in raw):
                 raise SpecError(f"column type {type_string!r} has no default kind.", table=name, column=col,
                                 fix="declare `kind:` for it in the column spec (or exclude the column upstream).")

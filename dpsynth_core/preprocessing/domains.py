@@ -87,6 +87,9 @@ class ColumnDomain:
             in_domain = codes < len(b.values)
             values[in_domain] = np.asarray(b.values, dtype=object)[codes[in_domain]]
             values[~in_domain] = None  # `other` (never-released values) and null both decode to null
+            if not b.nullable and (~in_domain).any() and in_domain.any():
+                # a non-nullable column: give `other` rows a released value, drawn like the batch's in-domain rows
+                values[~in_domain] = rng.choice(values[in_domain], size=int((~in_domain).sum()))
             series = pd.Series(values, name=self.name, dtype=object)
             if self.kind == ColumnKind.BOOLEAN:
                 return series.astype("boolean")

@@ -123,3 +123,21 @@ def test_long_thin_tails_are_not_truncated(nass):
         assert domain.column("ageOFocc").binning.edges[-1] >= 80
         assert domain.column("weight").binning.edges[-1] >= 1000
         assert domain.column("yearVeh").binning.edges[0] <= 1980
+
+
+def test_non_nullable_categorical_never_decodes_to_null():
+    frame = pd.DataFrame({"c": ["a", "b"] * 20})
+    domain, _ = _resolve(frame, {"c": {"categories": ["a", "b"], "nullable": False}})
+    b = domain.column("c").binning
+    codes = np.array([[0], [1], [b.other_code]] * 30)      # the model may put mass on `other`
+    out = domain.decode(codes, np.random.default_rng(0))
+    assert out["c"].notna().all() and set(out["c"]) == {"a", "b"}
+
+
+def test_identifier_named_columns_default_to_identifier_kind():
+    spec = TableSpec.from_dict("t", {"user_id": {"kind": "categorical"}},
+                               [("caseid", "VARCHAR"), ("user_id", "VARCHAR"), ("id", "BIGINT"), ("idea", "VARCHAR"),
+                                ("paid", "DOUBLE")])
+    kinds = {c.name: c.kind.value for c in spec.columns}
+    assert kinds == {"caseid": "identifier", "user_id": "categorical", "id": "identifier", "idea": "categorical",
+                     "paid": "continuous"}
