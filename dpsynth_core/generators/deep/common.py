@@ -106,7 +106,7 @@ class DeepGenerator:
         noise_seed = self.noise_seed
         if noise_seed is None and rng is not None and not self.config.secure_mode:
             noise_seed = int(rng.integers(2 ** 63 - 1))
-        with seeded(self.seed):
+        with seeded(self.seed, self.config.cpu_threads):
             arrays, trainer = self._train(torch.from_numpy(data), torch.from_numpy(cat_codes), transformer, plan,
                                           noise_seed)
         achieved = trainer.epsilon_spent()

@@ -31,6 +31,8 @@ class DeepConfig:
     preprocessing_share: fraction of the deep generator's (epsilon, delta) spent on the DP 1-way histograms that fit
         the data transform and the conditional-vector frequencies (and give the DP row count); the rest goes to DP-SGD.
     max_noise_multiplier: a calibrated sigma above this is refused as 'epsilon unreachable for a useful model'.
+    cpu_threads: torch intra-op threads while training (restored after); 0 keeps torch's setting. Default 1: these
+        networks are small, extra threads mostly spin, and dbt may run several models at once.
     """
 
     epochs: int = 10
@@ -42,6 +44,7 @@ class DeepConfig:
     preprocessing_share: float = 0.1
     n_modes: int = 10
     max_noise_multiplier: float = 20.0
+    cpu_threads: int = 1
     # CTGAN
     embedding_dim: int = 64
     generator_dims: tuple[int, ...] = (128, 128)
@@ -113,6 +116,8 @@ class DeepConfig:
             bad("device", f"Use one of {', '.join(DEVICES)}.")
         if not (0 < self.preprocessing_share < 1):
             bad("preprocessing_share", "Use a fraction strictly between 0 and 1, e.g. 0.1.")
+        if self.cpu_threads < 0:
+            bad("cpu_threads", "Use 0 (torch default) or a positive thread count.")
         if self.n_modes < 1:
             bad("n_modes", "Use at least 1 mode per numeric column.")
         if self.pac != 1:

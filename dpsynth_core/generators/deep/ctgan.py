@@ -2,11 +2,11 @@
 
 Privacy argument (privacy unit: one source row, add/remove adjacency):
 - Each discriminator step draws a Poisson batch (each row independently with probability q = batch_size / N, N public
-  or DP-estimated) and adds `batch_size` fake rows. Fake rows and their conditional vectors depend only on public
-  settings, the seed and earlier (already private) discriminator states, never on the current batch's rows, so their
-  number and content are the same in neighbouring datasets.
-- Every sample (real or fake) is one row of the discriminator's input (pac = 1) and its gradient is clipped to C, so
-  a real row changes the summed gradient by at most C; Gaussian noise sigma*C is added (Opacus DPOptimizer).
+  or DP-estimated). Every real row is one sample of the discriminator (pac = 1); its gradient is clipped to C, so a
+  row changes the summed gradient by at most C; Gaussian noise sigma*C is added (Opacus DPOptimizer).
+- The `batch_size` fake rows' gradient is added after the noise, unclipped: fake rows, their conditional vectors and
+  the discriminator state they are judged by depend only on public settings, the seed and earlier (already private)
+  steps, never on this step's rows, so this term is the same in neighbouring datasets (post-processing).
   Packing (pac > 1) is refused under DP: with Poisson batches, packs of co-sampled rows would let one row's presence
   regroup other rows and change many packs (see DeepConfig.pac).
 - A real row's conditional vector is built from that row alone (a uniformly chosen categorical column, the row's own
@@ -101,26 +101,38 @@ class DPCTGAN(DeepGenerator):
         opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.discriminator_lr, betas=(0.5, 0.9))
         fakes = cfg.batch_size
         trainer = make_private_trainer(discriminator, opt_d, plan=plan, max_grad_norm=cfg.max_grad_norm,
-                                       expected_batch_size=2 * fakes, secure_mode=cfg.secure_mode,
+                                       expected_batch_size=fakes, secure_mode=cfg.secure_mode,
                                        noise_seed=noise_seed, device=device)
         d_module, d_optimizer = trainer.module, trainer.optimizer
+        d_params = [p for p in d_module.parameters() if p.requires_grad]
         n_rows = data.shape[0]
         for step in range(1, plan.steps + 1):
-            # ---- discriminator: DP-SGD on a Poisson batch of real rows + `fakes` public-count fake rows
-            index = trainer.poisson_indices(n_rows)
-            real = torch.cat([data[index].to(device), conditions.for_rows(cat_codes[index])], dim=1)
+            # ---- discriminator, fake half: an ordinary gradient (data-independent: no clipping or noise needed)
+            d_optimizer.zero_grad(set_to_none=True)
             fake_cond, _, _ = conditions.sample(fakes)
             with torch.no_grad():
                 noise = torch.randn(fakes, cfg.embedding_dim, device=device)
                 fake = activate(transformer, generator(torch.cat([noise, fake_cond], dim=1)))
-            inputs = torch.cat([real, torch.cat([fake, fake_cond], dim=1)], dim=0)
-            labels = torch.cat([torch.ones(len(real), device=device), torch.zeros(fakes, device=device)])
-            d_optimizer.zero_grad(set_to_none=True)
-            loss_d = F.binary_cross_entropy_with_logits(d_module(inputs).squeeze(1), labels, reduction="sum")
+            d_module.disable_hooks()
+            fake_logits = d_module(torch.cat([fake, fake_cond], dim=1)).squeeze(1)
+            loss_fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits),
+                                                           reduction="sum")
+            fake_grads = torch.autograd.grad(loss_fake, d_params)
+            d_module.enable_hooks()
+            # ---- discriminator, real half: DP-SGD on a Poisson batch (per-row clipping to C, noise sigma*C)
+            index = trainer.poisson_indices(n_rows)
+            real = torch.cat([data[index].to(device), conditions.for_rows(cat_codes[index])], dim=1)
+            real_logits = d_module(real).squeeze(1)
+            loss_real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits),
+                                                           reduction="sum")
             with warnings.catch_warnings():  # torch notes that the inputs need no grad: expected here
                 warnings.filterwarnings("ignore", message="Full backward hook is firing")
-                loss_d.backward()
-            d_optimizer.step()
+                loss_real.backward()
+            if d_optimizer.pre_step():      # clip per row, add noise, divide by the public batch size, account
+                for param, grad in zip(d_params, fake_grads):
+                    param.grad.add_(grad / fakes)   # post-processing: depends on no row of this batch
+                d_optimizer.original_optimizer.step()
+            loss_d = (loss_real.detach() + loss_fake.detach()) / (len(real) + fakes)
             # ---- generator: post-processing of the private discriminator (its hooks off, its grads discarded)
             d_module.disable_hooks()
             fake_cond, columns, categories = conditions.sample(fakes)
@@ -135,6 +147,6 @@ class DPCTGAN(DeepGenerator):
             d_optimizer.zero_grad(set_to_none=True)
             d_module.enable_hooks()
             report_epoch(self.progress, trainer, generator=self.name, step=step,
-                         losses={"loss_discriminator": loss_d.item() / max(len(inputs), 1),
+                         losses={"loss_discriminator": loss_d.item(),
                                  "loss_generator": loss_g.item()})
         return state_arrays(generator, "generator"), trainer

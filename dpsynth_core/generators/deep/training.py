@@ -43,12 +43,19 @@ def resolve_device(device: str) -> torch.device:
 
 
 @contextlib.contextmanager
-def seeded(seed: int | None) -> Iterator[None]:
-    """Run a block with torch's global RNG seeded from the user's seed, restoring the caller's RNG state after."""
+def seeded(seed: int | None, cpu_threads: int = 0) -> Iterator[None]:
+    """Run a block with torch's global RNG seeded from the user's seed (and `cpu_threads` intra-op threads when > 0),
+    restoring the caller's RNG state and thread count after."""
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    threads = torch.get_num_threads()
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed if seed is not None else secrets.randbits(63))
-        yield
+        if cpu_threads > 0:
+            torch.set_num_threads(cpu_threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
 
 
 @dataclass
