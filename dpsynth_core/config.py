@@ -13,7 +13,7 @@ DEFAULT_DELTA = 1e-6
 # Share of delta reserved for thresholded domain discovery (the rest converts rho to epsilon). A fixed policy, so the
 # rho of a request is known before reading data.
 THRESHOLD_DELTA_SHARE = 0.1
-DEFAULT_GENERATOR = "mst"
+DEFAULT_GENERATOR = "aim"
 
 
 @dataclass

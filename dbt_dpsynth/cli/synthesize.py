@@ -1,4 +1,4 @@
-"""`dpsynth synthesize INPUT --out OUTPUT --epsilon 1 [--delta D] [--generator mst] [--spec spec.yml] [--rows N]
+"""`dpsynth synthesize INPUT --out OUTPUT --epsilon 1 [--delta D] [--generator aim|mst|copula|dp-tvae|dp-ctgan] [--spec spec.yml] [--rows N]
 [--seed S]`: a DP synthetic copy of a CSV/Parquet file, through the same DuckDB engine and accounting as dbt.
 
 Writes OUTPUT (CSV or Parquet, by extension) and OUTPUT.release.json (the release record: top-level epsilon, delta,
@@ -29,7 +29,7 @@ def register(subparsers) -> None:
     p.add_argument("--epsilon", required=True, type=float, help="total epsilon of the release (per source row)")
     p.add_argument("--delta", type=float, default=None,
                    help="total delta (default: min(1e-6, 1/(n ln n)) with n = --max-rows when given, else 1e-6)")
-    p.add_argument("--generator", default="mst", help="generator name (default: mst)")
+    p.add_argument("--generator", default=None, help="generator name (default: aim; see dpsynth_core.generators)")
     p.add_argument("--spec", default=None, help="YAML column specs `columns: {col: {kind: ..., categories: [...]}}`")
     p.add_argument("--rows", type=int, default=None, help="rows to generate (default: DP estimate of the input's)")
     p.add_argument("--max-rows", type=int, default=None, help="public upper bound on the input's rows (sets delta)")
@@ -93,9 +93,11 @@ def run(args) -> int:
     if not Path(in_path).is_file():
         raise InputError(f"input file {in_path!r} does not exist.", table=table, fix="check the path.")
     # Everything checkable without data is checked before the first read of a value.
-    config = SynthesisConfig.from_dict({
-        "epsilon": args.epsilon, "delta": args.delta, "generator": args.generator, "rows": args.rows,
-        "max_rows": args.max_rows, "seed": args.seed, "options": _options(args.option)}, table=table)
+    settings = {"epsilon": args.epsilon, "delta": args.delta, "rows": args.rows, "max_rows": args.max_rows,
+                "seed": args.seed, "options": _options(args.option)}
+    if args.generator is not None:
+        settings["generator"] = args.generator
+    config = SynthesisConfig.from_dict(settings, table=table)
     con = duckdb.connect()
     relation = con.read_csv(in_path) if in_fmt == "csv" else con.read_parquet(in_path)
     engine = DuckDBEngine(relation, table, connection=con)

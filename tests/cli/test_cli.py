@@ -42,7 +42,7 @@ def test_synthesize_csv_writes_output_and_release_record(small_csv, spec_yml, tm
     assert list(synthetic.columns) == ["dvcat", "dead", "sex", "ageOFocc", "caseid"] and len(synthetic) == 250
     record = json.loads(Path(str(out) + ".release.json").read_text())
     assert record["epsilon"] == 1.0 and record["epsilon_spent"] <= 1.0 + 1e-12
-    assert record["generator"] == "mst" and record["rows"] == 250 and record["delta"] == pytest.approx(1e-6)
+    assert record["generator"] == "aim" and record["rows"] == 250 and record["delta"] == pytest.approx(1e-6)
     assert record["spend"] and all(step["rho"] >= 0 for step in record["spend"])
     assert sum(step["rho"] for step in record["spend"]) <= record["rho"] * (1 + 1e-9)
     assert record["columns"]["dead"]["domain"] == "public" and record["columns"]["dvcat"]["domain"] == "dp_discovered"
