@@ -19,8 +19,6 @@ Privacy argument (privacy unit: one source row, add/remove adjacency):
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 from torch.nn import functional as F
 
@@ -28,7 +26,7 @@ from dpsynth_core.accounting.dpsgd import DpSgdPlan
 from dpsynth_core.generators.deep.common import DeepGenerator, state_arrays
 from dpsynth_core.generators.deep.networks import CTGANDiscriminator, CTGANGenerator
 from dpsynth_core.generators.deep.outputs import activate
-from dpsynth_core.generators.deep.training import make_private_trainer, report_epoch
+from dpsynth_core.generators.deep.training import make_private_trainer, quiet_hook_notice, report_epoch
 from dpsynth_core.generators.deep.transform import DataTransformer
 
 
@@ -99,13 +97,18 @@ class DPCTGAN(DeepGenerator):
         conditions = ConditionSampler(transformer, device)
         opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.generator_lr, betas=(0.5, 0.9), weight_decay=1e-6)
         opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.discriminator_lr, betas=(0.5, 0.9))
-        fakes = cfg.batch_size
+        # the optimizer averages by the PUBLIC expected batch size (never the private row count)
         trainer = make_private_trainer(discriminator, opt_d, plan=plan, max_grad_norm=cfg.max_grad_norm,
-                                       expected_batch_size=fakes, secure_mode=cfg.secure_mode,
+                                       expected_batch_size=cfg.batch_size, secure_mode=cfg.secure_mode,
                                        noise_seed=noise_seed, device=device)
+        with quiet_hook_notice():
+            self._loop(data, cat_codes, transformer, plan, trainer, generator, opt_g, conditions)
+        return state_arrays(generator, "generator"), trainer
+
+    def _loop(self, data, cat_codes, transformer, plan, trainer, generator, opt_g, conditions) -> None:
+        cfg, device, fakes, n_rows = self.config, self.device, self.config.batch_size, data.shape[0]
         d_module, d_optimizer = trainer.module, trainer.optimizer
         d_params = [p for p in d_module.parameters() if p.requires_grad]
-        n_rows = data.shape[0]
         for step in range(1, plan.steps + 1):
             # ---- discriminator, fake half: an ordinary gradient (data-independent: no clipping or noise needed)
             d_optimizer.zero_grad(set_to_none=True)
@@ -125,9 +128,7 @@ class DPCTGAN(DeepGenerator):
             real_logits = d_module(real).squeeze(1)
             loss_real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits),
                                                            reduction="sum")
-            with warnings.catch_warnings():  # torch notes that the inputs need no grad: expected here
-                warnings.filterwarnings("ignore", message="Full backward hook is firing")
-                loss_real.backward()
+            loss_real.backward()
             if d_optimizer.pre_step():      # clip per row, add noise, divide by the public batch size, account
                 for param, grad in zip(d_params, fake_grads):
                     param.grad.add_(grad / fakes)   # post-processing: depends on no row of this batch
@@ -146,7 +147,5 @@ class DPCTGAN(DeepGenerator):
             opt_g.step()
             d_optimizer.zero_grad(set_to_none=True)
             d_module.enable_hooks()
-            report_epoch(self.progress, trainer, generator=self.name, step=step,
-                         losses={"loss_discriminator": loss_d.item(),
-                                 "loss_generator": loss_g.item()})
-        return state_arrays(generator, "generator"), trainer
+            report_epoch(self.progress, trainer, generator=self.name, step=step, epochs=cfg.epochs,
+                         losses={"loss_discriminator": loss_d.item(), "loss_generator": loss_g.item()})

@@ -15,7 +15,9 @@ mode both noise and sampling use Opacus's torchcsprng generator and training is 
 from __future__ import annotations
 
 import contextlib
+import math
 import secrets
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -56,6 +58,15 @@ def seeded(seed: int | None, cpu_threads: int = 0) -> Iterator[None]:
             yield
         finally:
             torch.set_num_threads(threads)
+
+
+@contextlib.contextmanager
+def quiet_hook_notice() -> Iterator[None]:
+    """Hide only torch's 'Full backward hook is firing ... no inputs require gradients' notice, which Opacus's hooks
+    trigger on every step (expected: the data tensors need no gradient). Every other warning still shows."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Full backward hook is firing")
+        yield
 
 
 @dataclass
@@ -112,21 +123,23 @@ def make_private_trainer(module: torch.nn.Module, optimizer: torch.optim.Optimiz
     return PrivateTrainer(gsm, dp_optimizer, tracker, plan, max_grad_norm, sampling_generator)
 
 
-def steps_per_epoch(sample_rate: float) -> int:
-    """Expected batches per pass over the data: round(1 / q), at least 1."""
-    return max(1, int(round(1.0 / sample_rate)))
+def epoch_ends(epochs: int, sample_rate: float) -> dict[int, int]:
+    """{step: epoch} for the step that ends each epoch: epoch e ends at step ceil(e / q) (one epoch = 1/q steps)."""
+    return {int(math.ceil(e / sample_rate - 1e-9)): e for e in range(1, epochs + 1)}
 
 
 def report_epoch(progress: ProgressCallback | None, trainer: PrivateTrainer, *, generator: str, step: int,
-                 losses: dict[str, float]) -> None:
-    """Call `progress('epoch', {...})` at the end of each epoch (and of the last, possibly partial, one)."""
-    per_epoch = steps_per_epoch(trainer.plan.sample_rate)
-    if progress is None or (step % per_epoch and step != trainer.plan.steps):
+                 epochs: int, losses: dict[str, float]) -> None:
+    """Call `progress('epoch', {...})` when `step` ends an epoch, with the epsilon spent so far and the losses."""
+    if progress is None:
+        return
+    epoch = epoch_ends(epochs, trainer.plan.sample_rate).get(step)
+    if epoch is None:
         return
     progress("epoch", {
         "generator": generator,
-        "epoch": -(-step // per_epoch),
-        "epochs": -(-trainer.plan.steps // per_epoch),
+        "epoch": epoch,
+        "epochs": epochs,
         "step": step,
         "steps": trainer.plan.steps,
         "epsilon_spent": trainer.epsilon_spent(),

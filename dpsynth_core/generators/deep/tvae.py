@@ -14,7 +14,7 @@ from dpsynth_core.accounting.dpsgd import DpSgdPlan
 from dpsynth_core.generators.deep.common import DeepGenerator, state_arrays
 from dpsynth_core.generators.deep.networks import TVAE
 from dpsynth_core.generators.deep.outputs import scalar_positions, softmax_blocks
-from dpsynth_core.generators.deep.training import make_private_trainer, report_epoch
+from dpsynth_core.generators.deep.training import make_private_trainer, quiet_hook_notice, report_epoch
 from dpsynth_core.generators.deep.transform import DataTransformer
 
 SIGMA_RANGE = (0.01, 1.0)
@@ -50,7 +50,12 @@ class DPTVAE(DeepGenerator):
         trainer = make_private_trainer(model, optimizer, plan=plan, max_grad_norm=cfg.max_grad_norm,
                                        expected_batch_size=cfg.batch_size, secure_mode=cfg.secure_mode,
                                        noise_seed=noise_seed, device=device)
-        n_rows = data.shape[0]
+        with quiet_hook_notice():
+            self._loop(data, transformer, plan, trainer, model)
+        return state_arrays(model.decoder, "decoder"), trainer
+
+    def _loop(self, data, transformer, plan, trainer, model) -> None:
+        cfg, device, n_rows = self.config, self.device, data.shape[0]
         for step in range(1, plan.steps + 1):
             index = trainer.poisson_indices(n_rows)
             x = data[index].to(device)
@@ -62,6 +67,5 @@ class DPTVAE(DeepGenerator):
             trainer.optimizer.step()
             with torch.no_grad():  # post-processing of the released parameters
                 model.decoder.sigma.weight.clamp_(*SIGMA_RANGE)
-            report_epoch(self.progress, trainer, generator=self.name, step=step,
+            report_epoch(self.progress, trainer, generator=self.name, step=step, epochs=cfg.epochs,
                          losses={"loss": loss.item() / max(len(x), 1)})
-        return state_arrays(model.decoder, "decoder"), trainer
