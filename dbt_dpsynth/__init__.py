@@ -112,12 +112,13 @@ def _release_with_ledger(con, engine, spec, settings, node, model_name, source_i
         log.warning(f"dpsynth: budget_key {settings.budget_key!r} has no cap in {caps_where}; this release is "
                     "recorded in the ledger but no cap limits the key's cumulative spend.")
 
-    delta_conversion, _ = synthesis.delta_split()
+    plan = synthesis.budget_plan()
     request = ledgermod.ReleaseRequest(
         source_relation=source_id, model=(node or {}).get("unique_id") or model_name, target_relation=target,
         budget_key=settings.budget_key, generator=synthesis.generator, epsilon=synthesis.epsilon,
-        delta=synthesis.resolved_delta(), delta_conversion=delta_conversion, rho=synthesis.requested_rho(),
-        accountant="zcdp", seed=synthesis.seed, rows=synthesis.rows, invocation_id=invocation_id)
+        delta=synthesis.resolved_delta(), delta_conversion=plan.delta_conversion, rho=plan.rho,
+        accountant=plan.accountant, seed=synthesis.seed, rows=synthesis.rows, invocation_id=invocation_id,
+        epsilon_other=plan.epsilon_other)
     book = ledgermod.Ledger(con, location)
     reservation = book.reserve(request, cap)                   # raises BudgetExceededError; nothing charged then
     log.info(f"dpsynth: reserved epsilon={synthesis.epsilon:g} (rho={request.rho:.4g}) on budget_key "

@@ -50,6 +50,7 @@ LEDGER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("delta", "DOUBLE"),
     ("delta_conversion", "DOUBLE"),
     ("rho", "DOUBLE"),
+    ("epsilon_other", "DOUBLE"),
     ("accountant", "VARCHAR"),
     ("cap_epsilon", "DOUBLE"),
     ("cumulative_epsilon", "DOUBLE"),
@@ -235,9 +236,11 @@ class ReleaseRequest:
     rows: int | None
     invocation_id: str | None
 
+    epsilon_other: float = 0.0   # the part accounted outside zCDP (DP-SGD), composed basically
+
     def composition_entry(self) -> dict[str, Any]:
         return {"rho": self.rho, "delta": self.delta, "delta_conversion": self.delta_conversion,
-                "epsilon": self.epsilon, "accountant": self.accountant}
+                "epsilon": self.epsilon, "accountant": self.accountant, "epsilon_other": self.epsilon_other}
 
 
 @dataclass(frozen=True)
@@ -264,9 +267,10 @@ class Ledger:
     def _charged(self, con, budget_key: str) -> list[dict[str, Any]]:
         marks = ", ".join("?" for _ in CHARGED_STATUSES)
         rows = con.execute(
-            f"SELECT rho, delta, delta_conversion, epsilon, accountant FROM {self.location.ledger} "
+            f"SELECT rho, delta, delta_conversion, epsilon, accountant, epsilon_other FROM {self.location.ledger} "
             f"WHERE budget_key = ? AND status IN ({marks})", [budget_key, *CHARGED_STATUSES]).fetchall()
-        return [dict(zip(("rho", "delta", "delta_conversion", "epsilon", "accountant"), r)) for r in rows]
+        return [dict(zip(("rho", "delta", "delta_conversion", "epsilon", "accountant", "epsilon_other"), r))
+                for r in rows]
 
     def reserve(self, request: ReleaseRequest, cap_epsilon: float | None) -> Reservation:
         """Check the cap and insert a 'reserved' row in one serialised transaction.
@@ -296,7 +300,8 @@ class Ledger:
             "release_id": res.release_id, "source_relation": r.source_relation, "model": r.model,
             "target_relation": r.target_relation, "budget_key": r.budget_key, "generator": r.generator,
             "epsilon": r.epsilon, "delta": r.delta, "delta_conversion": r.delta_conversion, "rho": r.rho,
-            "accountant": r.accountant, "cap_epsilon": res.cap_epsilon, "cumulative_epsilon": res.cumulative_epsilon,
+            "epsilon_other": r.epsilon_other, "accountant": r.accountant, "cap_epsilon": res.cap_epsilon,
+            "cumulative_epsilon": res.cumulative_epsilon,
             "cumulative_epsilon_naive": res.cumulative_epsilon_naive, "cumulative_rho": res.cumulative_rho,
             "spend_json": None, "record_json": None, "rows": r.rows, "seed": r.seed, "invocation_id": r.invocation_id,
             "started_at": _now(), "finished_at": None, "status": "reserved", "error": None,

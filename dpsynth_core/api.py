@@ -46,14 +46,16 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
                      preprocess: PreprocessOptions = PreprocessOptions()) -> Release:
     config.validate()
     table_spec = resolve_spec(engine, spec)
-    generator = get_generator(config.generator, **_generator_options(config))
-    delta_conversion, delta_threshold = config.delta_split()
-    rho = config.requested_rho()
+    plan = config.budget_plan()
+    generator = get_generator(config.generator, **_generator_options(config, plan))
+    delta_conversion, delta_threshold, rho = plan.delta_conversion, plan.delta_threshold, plan.rho
     # ---- nothing above read data; everything below may ----
     train, holdout = (engine.split(config.holdout, config.seed) if config.holdout > 0 else (engine, None))
     budget = PrivacyBudget(rho, delta_conversion)
     private = PrivateTable(train, budget, noise_rng)
-    domain = resolve_domains(private, table_spec, rho * config.preprocessing_fraction, delta_threshold, preprocess)
+    # DP-SGD generators spend their whole zCDP share on preprocessing: half on domains, half on their own histograms
+    domain_share = 0.5 if config.uses_dp_sgd else config.preprocessing_fraction
+    domain = resolve_domains(private, table_spec, rho * domain_share, delta_threshold, preprocess)
     fitted = generator.fit(private, domain, budget.remaining, noise_rng)
     rows_source = "config" if config.rows is not None else "dp_estimate"
     n = config.rows if config.rows is not None else max(int(round(fitted.estimated_rows)), 0)
@@ -63,7 +65,7 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         relation=engine.relation_name, generator=config.generator, epsilon=config.epsilon,
         delta=config.resolved_delta(), delta_conversion=delta_conversion, delta_threshold=delta_threshold, rho=rho,
         epsilon_spent=budget.epsilon_spent() + epsilon_other, rho_spent=budget.spent,
-        accountant=getattr(fitted, "accountant", "zcdp"), rows=n, rows_source=rows_source, seed=config.seed,
+        accountant=getattr(fitted, "accountant", plan.accountant), rows=n, rows_source=rows_source, seed=config.seed,
         spend=budget.breakdown() + list(getattr(fitted, "extra_spend", [])),
         columns={c.name: {"kind": c.kind.value, "domain": "dp_discovered" if c.discovered else "public",
                           "codes": c.size} for c in domain.columns}
@@ -74,8 +76,12 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
     return Release(data=data, record=record, model=fitted, holdout=holdout, train=train)
 
 
-def _generator_options(config: SynthesisConfig) -> dict[str, Any]:
+def _generator_options(config: SynthesisConfig, plan) -> dict[str, Any]:
     options = dict(config.options)
+    if config.uses_dp_sgd:
+        options["sgd_epsilon"], options["sgd_delta"] = plan.epsilon_sgd, plan.delta_sgd
+        if config.seed is not None:
+            options.setdefault("seed", config.seed)
     if config.target is not None and config.generator == "aim":
         options.setdefault("target", config.target)
     return options

@@ -14,6 +14,33 @@ DEFAULT_DELTA = 1e-6
 # rho of a request is known before reading data.
 THRESHOLD_DELTA_SHARE = 0.1
 DEFAULT_GENERATOR = "aim"
+# Generators trained with DP-SGD: their (epsilon, delta) is split into a zCDP preprocessing share and a DP-SGD share
+# accounted by Opacus (RDP or PRV), composed basically: epsilon = epsilon_pre + epsilon_sgd, delta likewise.
+DP_SGD_GENERATORS = ("dp-ctgan", "dp-tvae")
+DEFAULT_DP_SGD_PREPROCESSING_SHARE = 0.1
+
+
+@dataclass(frozen=True)
+class BudgetPlan:
+    """How a release's (epsilon, delta) is split, known before any data is read.
+
+    rho: zCDP budget (domain discovery, marginal measurements, deep generators' DP histograms), converted to epsilon
+    with delta_conversion; delta_threshold: thresholded domain discovery; epsilon_sgd/delta_sgd: DP-SGD's share.
+    """
+
+    rho: float
+    delta_conversion: float
+    delta_threshold: float
+    epsilon_sgd: float = 0.0
+    delta_sgd: float = 0.0
+
+    @property
+    def epsilon_other(self) -> float:
+        return self.epsilon_sgd
+
+    @property
+    def accountant(self) -> str:
+        return "zcdp" if self.epsilon_sgd == 0 else "zcdp+dpsgd"
 
 
 @dataclass
@@ -104,11 +131,29 @@ class SynthesisConfig:
             return min(DEFAULT_DELTA, 1.0 / (self.max_rows * math.log(self.max_rows)))
         return DEFAULT_DELTA
 
+    @property
+    def uses_dp_sgd(self) -> bool:
+        return self.generator in DP_SGD_GENERATORS
+
+    def budget_plan(self) -> BudgetPlan:
+        """Split (epsilon, delta) between zCDP steps and DP-SGD (deep generators only)."""
+        epsilon, delta = self.epsilon, self.resolved_delta()
+        eps_sgd = delta_sgd = 0.0
+        if self.uses_dp_sgd:
+            share = float(self.options.get("preprocessing_share", DEFAULT_DP_SGD_PREPROCESSING_SHARE))
+            if not 0 < share < 1:
+                raise self._err(f"options.preprocessing_share={share!r} must be in (0, 1).",
+                                "use e.g. preprocessing_share: 0.1.")
+            eps_sgd, delta_sgd = epsilon * (1 - share), delta * (1 - share)
+            epsilon, delta = epsilon * share, delta * share
+        conversion, threshold = delta * (1 - THRESHOLD_DELTA_SHARE), delta * THRESHOLD_DELTA_SHARE
+        return BudgetPlan(cdp_rho(epsilon, conversion), conversion, threshold, eps_sgd, delta_sgd)
+
     def delta_split(self) -> tuple[float, float]:
-        """(delta_conversion, delta_threshold)."""
-        delta = self.resolved_delta()
-        return delta * (1 - THRESHOLD_DELTA_SHARE), delta * THRESHOLD_DELTA_SHARE
+        """(delta_conversion, delta_threshold) of the zCDP part."""
+        plan = self.budget_plan()
+        return plan.delta_conversion, plan.delta_threshold
 
     def requested_rho(self) -> float:
-        """rho this release may spend — known before any data is read."""
-        return cdp_rho(self.epsilon, self.delta_split()[0])
+        """rho (zCDP part) this release may spend — known before any data is read."""
+        return self.budget_plan().rho

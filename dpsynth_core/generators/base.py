@@ -21,10 +21,16 @@ _REGISTRY: dict[str, str] = {
     # name -> "module:Class" (imported lazily so torch loads only for deep generators)
     "mst": "dpsynth_core.generators.mst:MST",
     "aim": "dpsynth_core.generators.aim:AIM",
+    "copula": "dpsynth_core.generators.copula:GaussianCopula",
+    "dp-ctgan": "dpsynth_core.generators.deep.ctgan:DPCTGAN",
+    "dp-tvae": "dpsynth_core.generators.deep.tvae:DPTVAE",
 }
 _FITTED: dict[str, str] = {
     "mst": "dpsynth_core.generators.graphical:FittedGraphicalModel",
     "aim": "dpsynth_core.generators.graphical:FittedGraphicalModel",
+    "copula": "dpsynth_core.generators.copula:FittedCopula",
+    "dp-ctgan": "dpsynth_core.generators.deep.common:FittedDeepSynthesizer",
+    "dp-tvae": "dpsynth_core.generators.deep.common:FittedDeepSynthesizer",
 }
 
 

@@ -14,7 +14,8 @@
   {% call statement('dpsynth_create_ledger', fetch_result=False, auto_begin=False) %}
     create table if not exists {{ ledger }} (
       release_id varchar, source_relation varchar, model varchar, target_relation varchar, budget_key varchar,
-      generator varchar, epsilon double, delta double, delta_conversion double, rho double, accountant varchar,
+      generator varchar, epsilon double, delta double, delta_conversion double, rho double, epsilon_other double,
+      accountant varchar,
       cap_epsilon double, cumulative_epsilon double, cumulative_epsilon_naive double, cumulative_rho double,
       spend_json varchar, record_json varchar, rows bigint, seed bigint, invocation_id varchar,
       started_at timestamp, finished_at timestamp, status varchar, error varchar

@@ -45,7 +45,7 @@ def test_end_to_end_on_nass_with_dp_discovery(nass):
     assert list(out.columns) == list(nass.columns)
     assert not set(out["caseid"]) & set(nass["caseid"])       # identifiers never learned
     steps = {s["step"].split(":")[0] for s in r.spend}
-    assert {"domain", "bounds", "mst"} <= steps
+    assert {"domain", "bounds", "aim"} <= steps
     for col in ["dvcat", "airbag", "sex"]:                      # released categories are real ones
         assert set(out[col].dropna()) <= set(nass[col].dropna())
 
@@ -57,3 +57,15 @@ def test_holdout_is_recorded_and_not_seen(nass):
     n_train = len(release.train.frame)
     n_hold = len(release.holdout.frame)
     assert n_train + n_hold == 4000 and 800 < n_hold < 1200
+
+
+def test_dp_sgd_generators_split_the_budget_before_reading():
+    cfg = SynthesisConfig(epsilon=2.0, delta=1e-6, generator="dp-tvae", options={"preprocessing_share": 0.25})
+    plan = cfg.budget_plan()
+    assert plan.epsilon_sgd == pytest.approx(1.5) and plan.delta_sgd == pytest.approx(0.75e-6)
+    assert plan.delta_conversion + plan.delta_threshold + plan.delta_sgd == pytest.approx(1e-6)
+    from dpsynth_core.accounting import cdp_eps
+
+    assert cdp_eps(plan.rho, plan.delta_conversion) == pytest.approx(0.5, rel=1e-6)
+    marginal = SynthesisConfig(epsilon=2.0, delta=1e-6).budget_plan()
+    assert marginal.epsilon_sgd == 0 and marginal.accountant == "zcdp"
