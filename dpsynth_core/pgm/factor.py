@@ -12,6 +12,7 @@ from typing import Union
 
 import numpy as np
 
+from .axis_sum import AxisSum
 from .domain import AttrsLike, Domain, as_attrs
 
 Operand = Union["Factor", float, int]
@@ -77,7 +78,12 @@ class Factor:
         """Marginalise onto ``attrs`` (in that order): sum of the other axes, or logsumexp when ``log``."""
         attrs = as_attrs(attrs)
         drop = self.domain.axes(self.domain.invert(attrs))
-        values = logsumexp(self.values, drop) if log else self.values.sum(axis=drop)
+        if log:
+            values = logsumexp(self.values, drop)
+        elif drop:
+            values = AxisSum(self.values.shape, drop)(self.values).reshape(self.domain.project(self.domain.canonical(attrs)).shape)
+        else:
+            values = self.values
         kept = Factor(self.domain.project(self.domain.canonical(attrs)), values)
         return kept.transpose(attrs)
 

@@ -14,7 +14,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .belief_propagation import AxisSum, broadcast_shape, reduce_axes
+from .axis_sum import AxisSum
+from .belief_propagation import broadcast_shape, reduce_axes
 from .domain import Domain
 from .junction_tree import JunctionTree
 

@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .axis_sum import AxisSum
 from .belief_propagation import CalibrationPlan
 from .domain import AttrsLike, Domain, as_attrs
 from .factor import Factor
@@ -125,7 +126,7 @@ class GraphicalModel:
             clique = tree.cliques[node]
             sep = set(tree.separator(node, dict(tree.collect)[node]))
             joint = self.clique_marginals[node].values
-            sep_table = joint.sum(axis=tuple(i for i, a in enumerate(clique) if a not in sep), keepdims=True)
+            sep_table = AxisSum(joint.shape, tuple(i for i, a in enumerate(clique) if a not in sep))(joint)
             with np.errstate(divide="ignore", invalid="ignore"):
                 cache[node] = Factor(self.clique_marginals[node].domain, np.where(sep_table > 0, joint / sep_table, 0.0))
         return cache[node]

@@ -63,3 +63,15 @@ def test_logsumexp_is_stable():
     values = np.array([[-1000.0, -1000.0], [1000.0, 999.0]])
     out = logsumexp(values, axis=(1,))
     np.testing.assert_allclose(out, [-1000 + np.log(2), 1000 + np.log1p(np.exp(-1.0))])
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 2, 5), (1, 6, 1, 3), (7,), (2, 1, 8, 2, 3)])
+def test_axis_sum_equals_numpy_sum_for_every_axis_subset(shape):
+    import itertools
+
+    from dpsynth_core.pgm.axis_sum import AxisSum
+
+    values = np.random.default_rng(0).random(shape)
+    for r in range(len(shape) + 1):
+        for axes in itertools.combinations(range(len(shape)), r):
+            np.testing.assert_allclose(AxisSum(shape, axes)(values), values.sum(axis=axes, keepdims=True), rtol=1e-12)
