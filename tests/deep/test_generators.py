@@ -130,26 +130,29 @@ def test_device_auto_is_cpu_here_and_cuda_refused_without_gpu():
 
 @pytest.mark.slow
 def test_dp_ctgan_on_nasscds_at_epsilon_1_balanced():
+    """The issue's target run (about a minute on 2 CPU cores): budget honoured and 1-way marginals of the declared
+    categorical columns within 0.1 total variation (a model that ignores the data, e.g. uniform, is at 0.2-0.45)."""
     import os
+
+    from timing_nasscds import DATA, NASS_SPEC, PUBLIC_ROWS
 
     from dpsynth_core.generators.deep.config import default_delta, split_budget
     from dpsynth_core.generators.deep.validation import recommend_deep_config
 
-    path = "/work/shared/data/nassCDS.csv"
-    if not os.path.exists(path):
+    if not os.path.exists(DATA):
         pytest.skip("nassCDS.csv not available")
-    frame = pd.read_csv(path)
-    spec = {"caseid": {"kind": "identifier"}}
-    recommended = recommend_deep_config(goal="balanced", generator="dp-ctgan", rows=26217, epsilon=1.0)
-    shares = split_budget(1.0, default_delta(26217), 0.1)
-    private, domain = private_and_domain(frame, rho=0.01, noise_seed=0, spec=spec)
+    frame = pd.read_csv(DATA)
+    recommended = recommend_deep_config(goal="balanced", generator="dp-ctgan", rows=PUBLIC_ROWS, epsilon=1.0)
+    shares = split_budget(1.0, default_delta(PUBLIC_ROWS), 0.1)
+    private, domain = private_and_domain(frame, rho=0.01, noise_seed=0, spec=NASS_SPEC)
     fitted = DPCTGAN(sgd_epsilon=shares["sgd_epsilon"], sgd_delta=shares["sgd_delta"], seed=0,
-                     **recommended["config"]).fit(private, domain, private.budget.remaining, None)
+                     rows=PUBLIC_ROWS, **recommended["config"]).fit(private, domain, private.budget.remaining, None)
     assert fitted.training["epsilon"] <= shares["sgd_epsilon"]
     sample = fitted.sample(5000, seed=0)
-    real_dead = (frame["dead"] == "dead").mean()
-    assert abs((sample["dead"] == "dead").mean() - real_dead) < 0.05
-
+    for column in ("dead", "airbag", "seatbelt", "sex", "occRole"):
+        real = frame[column].astype(str).value_counts(normalize=True)
+        synthetic = sample[column].astype(str).value_counts(normalize=True)
+        assert 0.5 * real.subtract(synthetic, fill_value=0).abs().sum() < 0.1, column
 
 def test_epoch_ends_cover_every_planned_step():
     from dpsynth_core.generators.deep.training import epoch_ends

@@ -29,6 +29,20 @@ from dpsynth_core.schema import TableSpec
 
 DATA = "/work/shared/data/nassCDS.csv"
 PUBLIC_ROWS = 26217   # the documented size of the public data set (README), not counted from the file
+# The integration project's public column specs (integration_tests/models/synthetic/schema.yml, from the codebook).
+NASS_SPEC = {
+    "dvcat": {"kind": "categorical", "categories": ["1-9km/h", "10-24", "25-39", "40-54", "55+"], "nullable": False},
+    "dead": {"kind": "categorical", "categories": ["alive", "dead"], "nullable": False},
+    "airbag": {"kind": "categorical", "categories": ["airbag", "none"], "nullable": False},
+    "seatbelt": {"kind": "categorical", "categories": ["belted", "none"], "nullable": False},
+    "frontal": {"kind": "categorical", "categories": [0, 1], "nullable": False},
+    "sex": {"kind": "categorical", "categories": ["f", "m"], "nullable": False},
+    "ageOFocc": {"kind": "integer", "lower": 0, "upper": 100, "bins": 20, "nullable": False},
+    "yearacc": {"kind": "categorical", "categories": [1997, 1998, 1999, 2000, 2001, 2002], "nullable": False},
+    "occRole": {"kind": "categorical", "categories": ["driver", "pass"], "nullable": False},
+    "deploy": {"kind": "categorical", "categories": [0, 1], "nullable": False},
+    "caseid": {"kind": "identifier"},
+}
 
 
 def main() -> None:
@@ -41,7 +55,7 @@ def main() -> None:
 
     frame = pd.read_csv(DATA)
     engine = PandasEngine(frame, "nassCDS")
-    spec = TableSpec.from_dict("nassCDS", {"caseid": {"kind": "identifier"}}, engine.schema())
+    spec = TableSpec.from_dict("nassCDS", NASS_SPEC, engine.schema())
     delta = default_delta(PUBLIC_ROWS)
     recommended = recommend_deep_config(goal=args.goal, generator=args.generator, rows=PUBLIC_ROWS,
                                         epsilon=args.epsilon, delta=delta)
