@@ -161,3 +161,22 @@ def test_epoch_ends_cover_every_planned_step():
     ends = epoch_ends(10, 524 / 26217)
     assert sorted(ends.values()) == list(range(1, 11))
     assert max(ends) == planned_steps(10, 524 / 26217)
+
+
+def test_release_budget_parts_add_up_to_the_request():
+    from dpsynth_core.accounting.zcdp import cdp_eps
+    from dpsynth_core.generators.deep import release_budget
+
+    parts = release_budget(1.0, 1e-6, {"preprocessing_share": 0.2, "epochs": 3})
+    assert parts["delta_conversion"] + parts["delta_threshold"] + parts["sgd_delta"] == pytest.approx(1e-6)
+    assert cdp_eps(parts["rho"], parts["delta_conversion"]) + parts["sgd_epsilon"] <= 1.0 + 1e-9
+    assert parts["sgd_epsilon"] == pytest.approx(0.8)
+
+
+def test_table_too_small_for_the_batch_is_a_clear_error_after_the_dp_count():
+    from dpsynth_core.errors import ConfigError
+
+    private, domain = private_and_domain(make_frame(30), rho=5.0)
+    generator = DPTVAE(sgd_epsilon=1.0, sgd_delta=1e-6, **TINY)            # batch 40, no declared rows
+    with pytest.raises(ConfigError, match="toy.*larger than the table"):
+        generator.fit(private, domain, 1.0, None)

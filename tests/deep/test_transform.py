@@ -82,3 +82,20 @@ def test_dp_row_count_weights_histograms_by_their_variance():
 
 def test_spec_fixture_is_public_only():
     assert SPEC["size"]["lower"] == 0.0 and isinstance(make_frame(5), pd.DataFrame)
+
+
+def test_datetime_columns_encode_and_decode_through_epoch_seconds():
+    frame = pd.DataFrame({"when": pd.to_datetime(["2020-01-01", "2020-06-01", None, "2021-03-15"] * 25),
+                          "colour": ["red", "blue", "green", "red"] * 25})
+    spec = {"when": {"kind": "datetime", "lower": "2020-01-01", "upper": "2022-01-01", "bins": 8},
+            "colour": {"kind": "categorical", "categories": ["red", "green", "blue"]}}
+    private, domain = private_and_domain(frame, spec=spec)
+    transformer = DataTransformer.from_histograms(domain, _histograms(private, domain), 4)
+    vectors, _ = transformer.transform(frame)
+    span, start = transformer.spans[0], transformer.offsets[0]
+    choices = {"when": vectors[:, start + 1:start + span.dim].argmax(1),
+               "colour": vectors[:, transformer.offsets[1]:].argmax(1)}
+    back = transformer.decode({"when": vectors[:, start]}, choices, np.random.default_rng(0))
+    assert back["when"].isna().tolist() == frame["when"].isna().tolist()
+    error = (back["when"] - frame["when"]).abs().dropna()
+    assert error.max() < pd.Timedelta(days=2)
