@@ -8,7 +8,7 @@ import pytest
 import torch
 from opacus.validators import ModuleValidator
 
-from conftest import TINY, make_frame, private_and_domain
+from conftest import SPEC, TINY, make_frame, private_and_domain
 from dpsynth_core.generators.deep.common import FittedDeepSynthesizer
 from dpsynth_core.generators.deep.ctgan import DPCTGAN, ConditionSampler
 from dpsynth_core.generators.deep.networks import CTGANDiscriminator, CTGANGenerator, TVAE
@@ -163,14 +163,22 @@ def test_epoch_ends_cover_every_planned_step():
     assert max(ends) == planned_steps(10, 524 / 26217)
 
 
-def test_release_budget_parts_add_up_to_the_request():
-    from dpsynth_core.accounting.zcdp import cdp_eps
-    from dpsynth_core.generators.deep import release_budget
+@pytest.mark.parametrize("name", sorted(GENERATORS))
+def test_release_through_synthesize_table_spends_at_most_epsilon(name):
+    from dpsynth_core.api import synthesize_table
+    from dpsynth_core.config import SynthesisConfig
+    from dpsynth_core.measurement.pandas_engine import PandasEngine
 
-    parts = release_budget(1.0, 1e-6, {"preprocessing_share": 0.2, "epochs": 3})
-    assert parts["delta_conversion"] + parts["delta_threshold"] + parts["sgd_delta"] == pytest.approx(1e-6)
-    assert cdp_eps(parts["rho"], parts["delta_conversion"]) + parts["sgd_epsilon"] <= 1.0 + 1e-9
-    assert parts["sgd_epsilon"] == pytest.approx(0.8)
+    config = SynthesisConfig(epsilon=2.0, generator=name, seed=3, options=dict(TINY))
+    release = synthesize_table(PandasEngine(make_frame(400), "toy"), SPEC, config, noise_rng=np.random.default_rng(0))
+    record = release.record
+    training = [line for line in record.spend if line["step"] == f"{name}:training"]
+    preprocessing = [line for line in record.spend if line["step"].startswith(f"{name}:preprocess")]
+    assert len(training) == 1 and len(preprocessing) == 4          # shown separately in the spend breakdown
+    assert training[0]["epsilon"] <= config.budget_plan().epsilon_sgd
+    assert record.epsilon_spent <= record.epsilon == 2.0
+    assert "opacus-rdp" in record.accountant
+    assert len(release.data) == record.rows and list(release.data.columns) == list(make_frame(1).columns)
 
 
 def test_table_too_small_for_the_batch_is_a_clear_error_after_the_dp_count():
