@@ -170,7 +170,7 @@ class _AIMRun:
                     or hypothetical_model_size(self.pdomain, model.cliques + (c,)) <= size_limit]
         chosen = self.private.select_worst_approximated(
             [[self.binning[a] for a in c] for c in eligible],
-            [model.project(c).values for c in eligible],
+            [f.values for f in model.project_many(eligible)],
             self.epsilon,
             step=step,
             penalties=[EXPECTED_ABS_NORMAL * self.sigma * self.pdomain.size(c) for c in eligible],

@@ -19,6 +19,7 @@ from .belief_propagation import CalibrationPlan
 from .domain import AttrsLike, Domain, as_attrs
 from .factor import Factor
 from .junction_tree import JunctionTree, build_junction_tree
+from .marginal_plan import MarginalPlan
 from .threads import single_threaded_blas
 
 STATE_FORMAT = "dpsynth.pgm.GraphicalModel/1"
@@ -86,6 +87,24 @@ class GraphicalModel:
         except KeyError:
             return self._contract(canonical).transpose(attrs)
         return self.clique_marginals[host].project(attrs)
+
+    def project_many(self, cliques: Sequence[Sequence[str]]) -> list[Factor]:
+        """`project` for many attribute sets at once (each in domain order).
+
+        Sets inside one junction-tree clique are summed in shared stages (`MarginalPlan`), so a large
+        clique table is read a few times rather than once per set.
+        """
+        tree = self.junction_tree
+        inside = [k for k, c in enumerate(cliques) if c and any(set(c) <= set(j) for j in tree.cliques)]
+        out: list[Factor | None] = [None] * len(cliques)
+        if inside:
+            wanted = [self.domain.canonical(cliques[k]) for k in inside]
+            plan = MarginalPlan(self.domain, tree, wanted)
+            with single_threaded_blas():
+                tables = plan.marginals([m.values for m in self.clique_marginals])
+            for k, attrs, table in zip(inside, wanted, tables):
+                out[k] = Factor(self.domain.project(attrs), table).transpose(tuple(cliques[k]))
+        return [f if f is not None else self.project(tuple(c)) for f, c in zip(out, cliques)]
 
     def datavector(self, flatten: bool = True) -> np.ndarray:
         """Expected counts of every cell of the full domain (only for small domains)."""

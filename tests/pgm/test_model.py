@@ -90,3 +90,10 @@ def test_from_state_rejects_other_formats(model):
     meta, arrays = model.to_state()
     with pytest.raises(ValueError, match="format"):
         GraphicalModel.from_state({**meta, "format": "something-else"}, arrays)
+
+
+def test_project_many_equals_project(model, domain):
+    sets = [s for r in (1, 2, 3) for s in itertools.combinations(domain.attrs, r)] + [("e", "a"), ("d", "b", "a")]
+    for attrs, factor in zip(sets, model.project_many(sets)):
+        assert factor.domain.attrs == attrs
+        np.testing.assert_allclose(factor.values, model.project(attrs).values, rtol=1e-10, atol=1e-10)
