@@ -8,7 +8,7 @@ import pytest
 import torch
 from opacus.validators import ModuleValidator
 
-from conftest import SPEC, TINY, make_frame, private_and_domain
+from deep_fixtures import SPEC, TINY, make_frame, private_and_domain
 from dpsynth_core.generators.deep.common import FittedDeepSynthesizer
 from dpsynth_core.generators.deep.ctgan import DPCTGAN, ConditionSampler
 from dpsynth_core.generators.deep.networks import CTGANDiscriminator, CTGANGenerator, TVAE

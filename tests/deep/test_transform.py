@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SPEC, make_frame, private_and_domain
+from deep_fixtures import SPEC, make_frame, private_and_domain
 from dpsynth_core.generators.deep.common import dp_row_count
 from dpsynth_core.generators.deep.transform import DataTransformer, dp_cdf_knots
 
