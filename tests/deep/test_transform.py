@@ -99,3 +99,18 @@ def test_datetime_columns_encode_and_decode_through_epoch_seconds():
     assert back["when"].isna().tolist() == frame["when"].isna().tolist()
     error = (back["when"] - frame["when"]).abs().dropna()
     assert error.max() < pd.Timedelta(days=2)
+
+
+def test_norm_sub_removes_the_positive_bias_of_clipped_noise():
+    from dpsynth_core.generators.deep.transform import norm_sub
+
+    rng = np.random.default_rng(0)
+    true = np.zeros(200)
+    true[:5] = 1000.0                                   # all mass in 5 of 200 cells
+    noisy = true + rng.normal(0, 50, size=200)
+    clipped = np.clip(noisy, 0, None)
+    debiased = norm_sub(noisy, total=5000.0)
+    assert debiased.sum() == pytest.approx(5000.0, rel=1e-6) and (debiased >= 0).all()
+    assert clipped[5:].sum() > 0.5 * 5000                # clipping alone: ~20 per empty cell * 195 cells
+    assert debiased[5:].sum() < 0.1 * 5000               # Norm-Sub: little left on the empty cells
+    np.testing.assert_array_equal(norm_sub(np.array([-1.0, 2.0]), None), [0.0, 2.0])

@@ -94,7 +94,7 @@ class DeepGenerator:
         dp_rows = dp_row_count(histograms)
         rows = self.rows if self.rows is not None else max(int(round(dp_rows)), 1)
         report = self.validate(rows).raise_if_errors(table)
-        transformer = DataTransformer.from_histograms(domain, histograms, self.config.n_modes)
+        transformer = DataTransformer.from_histograms(domain, histograms, self.config.n_modes, dp_rows)
         frame = private.rows_for_training(domain.attrs, step=f"{self.name}:training")
         data, cat_codes = transformer.transform(frame)
         del frame

@@ -62,21 +62,42 @@ class NumericSpan:
         return [(1, "tanh"), (self.n_modes + int(self.nullable), "softmax")]
 
 
-def dp_cdf_knots(x_edges: np.ndarray, noisy_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Knots (x, u) of a piecewise-linear CDF from noisy bin counts (post-processing: clip at 0, add a tiny floor)."""
-    weights = np.clip(np.asarray(noisy_counts, dtype=float), 0, None)
+def norm_sub(noisy_counts: np.ndarray, total: float | None) -> np.ndarray:
+    """Non-negative counts summing to `total` (a DP estimate): subtract the constant c that makes
+    sum(max(h - c, 0)) = total ("Norm-Sub", Wang et al. 2020). Clipping alone leaves every empty cell about 0.4 sigma
+    of positive noise, which over many cells is a large spurious mass; subtracting c removes it. Post-processing.
+    Without a total, or when the clipped counts already sum to at most it, just clip at 0."""
+    h = np.asarray(noisy_counts, dtype=float)
+    clipped = np.clip(h, 0, None)
+    if total is None or not total > 0 or clipped.sum() <= total:
+        return clipped
+    low, high = 0.0, float(h.max())
+    for _ in range(100):
+        c = (low + high) / 2
+        if np.clip(h - c, 0, None).sum() > total:
+            low = c
+        else:
+            high = c
+    return np.clip(h - high, 0, None)
+
+
+def _floored(weights: np.ndarray) -> np.ndarray:
     total = weights.sum()
-    weights = weights + (_CDF_FLOOR * total / len(weights) if total > 0 else 1.0)
+    return weights + (_CDF_FLOOR * total / len(weights) if total > 0 else 1.0)
+
+
+def dp_cdf_knots(x_edges: np.ndarray, noisy_counts: np.ndarray, total: float | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Knots (x, u) of a piecewise-linear CDF from noisy bin counts (Norm-Sub to `total`, tiny floor; post-processing)."""
+    weights = _floored(norm_sub(noisy_counts, total))
     u = np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
     u[-1] = 1.0
     return np.asarray(x_edges, dtype=float), u
 
 
-def normalised_frequencies(noisy_counts: np.ndarray) -> np.ndarray:
-    """Category frequencies from noisy counts: clipped at 0, floored, summing to 1 (post-processing)."""
-    weights = np.clip(np.asarray(noisy_counts, dtype=float), 0, None)
-    total = weights.sum()
-    weights = weights + (_CDF_FLOOR * total / len(weights) if total > 0 else 1.0)
+def normalised_frequencies(noisy_counts: np.ndarray, total: float | None = None) -> np.ndarray:
+    """Category frequencies from noisy counts: Norm-Sub to `total`, floored, summing to 1 (post-processing)."""
+    weights = _floored(norm_sub(noisy_counts, total))
     return weights / weights.sum()
 
 
@@ -98,27 +119,35 @@ class DataTransformer:
 
     # ---------------------------------------------------------------- construction
     @classmethod
-    def from_histograms(cls, domain: TableDomain, histograms: dict[str, np.ndarray], n_modes: int
-                        ) -> "DataTransformer":
-        """`histograms[name]`: noisy counts over `domain.column(name).binning` codes (DP; size = binning.size)."""
+    def from_histograms(cls, domain: TableDomain, histograms: dict[str, np.ndarray], n_modes: int,
+                        rows: float | None = None) -> "DataTransformer":
+        """`histograms[name]`: noisy counts over `domain.column(name).binning` codes (DP; size = binning.size).
+
+        `rows`: the DP (or public) row count used to de-bias the clipped noisy counts (see `norm_sub`).
+        """
         spans = []
         for col in domain.columns:
             counts = np.asarray(histograms[col.name], dtype=float)
             if counts.shape != (col.size,):
                 raise ValueError(f"column {col.name!r}: histogram of shape {counts.shape}, expected ({col.size},)")
             if isinstance(col.binning, CategoricalBinning):
-                spans.append(CategoricalSpan(col.name, col.size, tuple(normalised_frequencies(counts).tolist())))
+                frequencies = normalised_frequencies(counts, rows)
+                spans.append(CategoricalSpan(col.name, col.size, tuple(frequencies.tolist())))
             else:
-                spans.append(cls._numeric_span(col, counts, n_modes))
+                spans.append(cls._numeric_span(col, counts, n_modes, rows))
         return cls(domain, spans)
 
     @staticmethod
-    def _numeric_span(col: ColumnDomain, counts: np.ndarray, n_modes: int) -> NumericSpan:
+    def _numeric_span(col: ColumnDomain, counts: np.ndarray, n_modes: int, rows: float | None) -> NumericSpan:
         binning = col.binning
+        non_null = None
+        if rows is not None:   # DP estimate of the non-null rows: the row count minus the noisy null count
+            null_count = max(float(counts[binning.null_code]), 0.0) if binning.null_code is not None else 0.0
+            non_null = max(rows - null_count, 1.0)
         if col.fine_edges is not None:   # the domain's DP fine histogram (already paid for by the preprocessing)
-            x, u = dp_cdf_knots(np.asarray(col.fine_edges), np.asarray(col.fine_weights))
+            x, u = dp_cdf_knots(np.asarray(col.fine_edges), np.asarray(col.fine_weights), non_null)
         else:                            # model bins with our own noisy 1-way counts
-            x, u = dp_cdf_knots(np.asarray(binning.edges), counts[:binning.n_bins])
+            x, u = dp_cdf_knots(np.asarray(binning.edges), counts[:binning.n_bins], non_null)
         modes = max(1, min(n_modes, len(x) - 1))
         return NumericSpan(col.name, tuple(x.tolist()), tuple(u.tolist()), modes, binning.nullable)
 
