@@ -129,13 +129,24 @@ class GraphicalModel:
             if node != nodes[0]:
                 keep |= set(tree.separator(node, parent[node]))
             needed = keep.union(*(m.domain.attrs for m in inbox[node]))
-            table = table.project(tuple(a for a in table.domain.attrs if a in needed))
+            table = self._reduced(node, node == nodes[0], table, tuple(a for a in table.domain.attrs if a in needed))
             for message in inbox[node]:
                 table = table * message
             if node == nodes[0]:
                 return table.project(attrs)
             inbox[parent[node]].append(table.project(tuple(a for a in table.domain.attrs if a in keep)))
         raise AssertionError("unreachable: the subtree root returns")
+
+    def _reduced(self, node: int, is_marginal: bool, table: Factor, attrs: tuple[str, ...]) -> Factor:
+        """``table`` (clique ``node``'s marginal, or its conditional) summed onto ``attrs``; cached, since
+        the cliques in the middle of a path are reduced to the same separators for many queries."""
+        if attrs == table.domain.attrs:
+            return table
+        cache = self.__dict__.setdefault("_reductions", {})
+        key = (node, is_marginal, attrs)
+        if key not in cache:
+            cache[key] = table.project(attrs)
+        return cache[key]
 
     def _conditional(self, node: int) -> Factor:
         """Clique marginal of ``node`` divided by its separator marginal with its tree parent (cached)."""
