@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dpsynth_core.measurement.binning import Binning, CategoricalBinning, NumericBinning
+from dpsynth_core.measurement.binning import Binning, CategoricalBinning
 from dpsynth_core.measurement.engine import dense_from_groups
 
 

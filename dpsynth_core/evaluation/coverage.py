@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from .prepared import Prepared
 
 RARE_SHARE = 0.01

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-import numpy as np
 import pandas as pd
 
 from .anonymeter import RiskEstimate, linkability_risk, singling_out_risk

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .binning import Binning, CategoricalBinning, NumericBinning
+from .binning import Binning, CategoricalBinning
 from .engine import dense_from_groups
 
 

@@ -96,9 +96,17 @@ class ColumnDomain:
             return series
         is_null = codes >= b.n_bins
         bins = np.where(is_null, 0, codes)
-        x = self._within_bin(bins, rng)
+        return self.typed_values(self._within_bin(bins, rng), is_null)
+
+    def typed_values(self, x: np.ndarray, is_null: np.ndarray) -> pd.Series:
+        """Numeric values (in the binning's unit) -> the column's output type: clipped into the domain's bounds,
+        rounded for integer and integral columns, datetimes from epoch seconds, nulls where `is_null`."""
+        b = self.binning
+        lo, hi = b.edges[0], b.edges[-1]
         if self.rounds:
-            x = np.clip(np.round(x), math.ceil(b.edges[0]), math.floor(b.edges[-1]))
+            x = np.clip(np.round(x), math.ceil(lo), math.floor(hi))
+        else:
+            x = np.clip(x, lo, hi)
         if self.kind == ColumnKind.INTEGER:
             series = pd.Series(x, name=self.name).astype("Int64")
             series[is_null] = pd.NA

@@ -35,7 +35,7 @@ def test_spend_equals_the_request(epsilon, delta):
 
 
 def test_mst_learns_the_planted_dependence():
-    release = synthesize_table(PandasEngine(_toy(), "toy"), SPEC, SynthesisConfig(epsilon=5.0, seed=1))
+    release = synthesize_table(PandasEngine(_toy(), "toy"), SPEC, SynthesisConfig(epsilon=5.0, seed=1, generator="mst"))
     out = release.data
     assert ("a", "b") in [tuple(sorted(e)) for e in release.model.selected]
     assert (out["a"] == out["b"]).mean() > 0.8          # 0.9 + 0.1/3 in the source; ~1/3 if independent
@@ -44,7 +44,7 @@ def test_mst_learns_the_planted_dependence():
 
 
 def test_sampling_is_reproducible_and_the_model_round_trips(tmp_path):
-    release = synthesize_table(PandasEngine(_toy(), "toy"), SPEC, SynthesisConfig(epsilon=1.0, seed=3))
+    release = synthesize_table(PandasEngine(_toy(), "toy"), SPEC, SynthesisConfig(epsilon=1.0, seed=3, generator="mst"))
     model = release.model
     pd.testing.assert_frame_equal(model.sample(500, seed=7), model.sample(500, seed=7))
     assert not model.sample(500, seed=7).equals(model.sample(500, seed=8))
@@ -56,6 +56,6 @@ def test_sampling_is_reproducible_and_the_model_round_trips(tmp_path):
 
 def test_noise_seed_is_not_the_sampling_seed():
     # Same public seed, fresh OS-entropy noise: two releases must differ in their noisy measurements.
-    a = synthesize_table(PandasEngine(_toy(), "toy"), SPEC, SynthesisConfig(epsilon=1.0, seed=3))
-    b = synthesize_table(PandasEngine(_toy(), "toy"), SPEC, SynthesisConfig(epsilon=1.0, seed=3))
+    a = synthesize_table(PandasEngine(_toy(), "toy"), SPEC, SynthesisConfig(epsilon=1.0, seed=3, generator="mst"))
+    b = synthesize_table(PandasEngine(_toy(), "toy"), SPEC, SynthesisConfig(epsilon=1.0, seed=3, generator="mst"))
     assert not np.array_equal(a.model.model.project(("a",)).values, b.model.model.project(("a",)).values)

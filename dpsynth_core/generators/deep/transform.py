@@ -13,7 +13,6 @@ or DP bounds are clipped, so they cannot move any fitted parameter). No `Bayesia
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +21,6 @@ import pandas as pd
 from dpsynth_core.measurement.binning import CategoricalBinning
 from dpsynth_core.measurement.pandas_engine import codes_of, to_epoch_seconds
 from dpsynth_core.preprocessing.domains import ColumnDomain, TableDomain
-from dpsynth_core.schema import ColumnKind
 
 # Mass added to every CDF piece (relative to the total) so F is strictly increasing and invertible.
 _CDF_FLOOR = 1e-4
@@ -211,7 +209,7 @@ class DataTransformer:
             numeric_values[span.column] = (x, is_null)
         frame = self.domain.decode(codes, rng)
         for name, (x, is_null) in numeric_values.items():
-            frame[name] = typed_numeric(self.domain.column(name), x, is_null)
+            frame[name] = self.domain.column(name).typed_values(x, is_null)
         return frame
 
     # ---------------------------------------------------------------- state (JSON only)
@@ -238,17 +236,3 @@ class DataTransformer:
         return cls(TableDomain.from_state(state["domain"]), spans)
 
 
-def typed_numeric(col: ColumnDomain, x: np.ndarray, is_null: np.ndarray) -> pd.Series:
-    """Continuous values -> the column's output type (integers rounded within bounds, datetimes from epoch seconds)."""
-    edges = col.binning.edges
-    if col.kind == ColumnKind.INTEGER:
-        rounded = np.clip(np.round(x), math.ceil(edges[0]), math.floor(edges[-1]))
-        series = pd.Series(rounded, name=col.name).astype("Int64")
-        series[is_null] = pd.NA
-        return series
-    if col.kind == ColumnKind.DATETIME:
-        ts = pd.to_datetime(pd.Series(np.where(is_null, np.nan, x)), unit="s", utc=True).dt.tz_localize(None)
-        if col.source_type.upper().startswith("DATE"):
-            ts = ts.dt.normalize()
-        return ts.rename(col.name)
-    return pd.Series(np.where(is_null, np.nan, x), name=col.name, dtype=float)
