@@ -42,6 +42,17 @@ def _invocation_id() -> str | None:
         return None
 
 
+def _progress_logger(log, model_name: str):
+    """Per-epoch DP-SGD progress (epsilon spent so far, losses) into the dbt log."""
+
+    def report(event: str, info: dict) -> None:
+        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in info.items()
+                          if not isinstance(v, (dict, list)))
+        log.info(f"dpsynth: {model_name}: {event}: {shown}")
+
+    return report
+
+
 def _this(dbt) -> tuple[str | None, str | None, str | None]:
     """(rendered target relation, database, schema) of the model being built."""
     this = getattr(dbt, "this", None)
@@ -125,7 +136,7 @@ def _release_with_ledger(con, engine, spec, settings, node, model_name, source_i
              f"{settings.budget_key!r} for {model_name}; cumulative epsilon={reservation.cumulative_epsilon:.4g}"
              + (f" of cap {cap:g}" if cap is not None else " (no cap)"))
     try:
-        release = synthesize_table(engine, spec, synthesis)
+        release = synthesize_table(engine, spec, synthesis, progress=_progress_logger(log, model_name))
     except BaseException as err:
         book.finish_failed(reservation, err)
         raise

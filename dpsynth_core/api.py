@@ -7,7 +7,7 @@ against the public schema, generator options) is checked first; only then does t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -43,11 +43,13 @@ def resolve_spec(engine: Engine, spec: TableSpec | Mapping | None) -> TableSpec:
 
 def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: SynthesisConfig,
                      noise_rng: np.random.Generator | None = None,
-                     preprocess: PreprocessOptions = PreprocessOptions()) -> Release:
+                     preprocess: PreprocessOptions = PreprocessOptions(),
+                     progress: Callable[[str, dict], None] | None = None) -> Release:
+    """Synthesize a DP table from `engine`. `progress(event, info)` receives per-epoch events of DP-SGD generators."""
     config.validate()
     table_spec = resolve_spec(engine, spec)
     plan = config.budget_plan()
-    generator = get_generator(config.generator, **_generator_options(config, plan))
+    generator = get_generator(config.generator, **_generator_options(config, plan, engine.relation_name, progress))
     delta_conversion, delta_threshold, rho = plan.delta_conversion, plan.delta_threshold, plan.rho
     # ---- nothing above read data; everything below may ----
     train, holdout = (engine.split(config.holdout, config.seed) if config.holdout > 0 else (engine, None))
@@ -76,10 +78,17 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
     return Release(data=data, record=record, model=fitted, holdout=holdout, train=train)
 
 
-def _generator_options(config: SynthesisConfig, plan) -> dict[str, Any]:
+def _generator_options(config: SynthesisConfig, plan, table: str, progress) -> dict[str, Any]:
     options = dict(config.options)
     if config.uses_dp_sgd:
         options["sgd_epsilon"], options["sgd_delta"] = plan.epsilon_sgd, plan.delta_sgd
+        options["table"] = table
+        if progress is not None:
+            options["progress"] = progress
+        if config.max_rows is not None:
+            # a public N fixes the Poisson rate q = batch / N (amplification depends on q alone), and lets the
+            # configuration be validated before any data is read
+            options.setdefault("rows", config.max_rows)
         if config.seed is not None:
             options.setdefault("seed", config.seed)
     if config.target is not None and config.generator == "aim":
