@@ -47,6 +47,10 @@ integration: venv
 	$(call FRESH,$(TEST_DB))
 	$(DBT) deps --profiles-dir . --quiet
 	cd $(IT) && DPSYNTH_DUCKDB_PATH="$(TEST_DB)" $(BIN)/dbt build --profiles-dir . --target-path target/test
+	# the failure path of a gate, kept green by severity warn (a separate selector; see integration_tests/selectors.yml)
+	cd $(IT) && DPSYNTH_DUCKDB_PATH="$(TEST_DB)" $(BIN)/dbt build --profiles-dir . --target-path target/gate_demo \
+		--selector gate_demo
+	$(BIN)/python $(IT)/check_gate_demo.py $(IT)/target/gate_demo/run_results.json
 
 test: unit integration
 

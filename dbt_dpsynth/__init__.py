@@ -72,6 +72,7 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     from dpsynth_core.schema import TableSpec
 
     from . import config as cfgmod
+    from . import metrics as metricsmod
     from .engines.duckdb_engine import DuckDBEngine
 
     log = _logger()
@@ -89,12 +90,20 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     schema = engine.schema()                                   # public: column names and types
     columns = cfgmod.align_to_schema(settings.columns, schema, short_name)
     spec = TableSpec.from_dict(short_name, columns, schema)    # spec errors surface before anything is charged
+    gates = metricsmod.gate_settings(settings.gates, short_name) if settings.synthesis.holdout > 0 else None
 
     target, database, default_schema = _this(dbt)
     con = session.cursor()                                     # own connection: ledger commits are independent
     try:
-        release = _release_with_ledger(con, engine, spec, settings, node, model_name, source_id, target, database,
-                                       default_schema, log)
+        release, location = _release_with_ledger(con, engine, spec, settings, node, model_name, source_id, target,
+                                                 database, default_schema, log)
+        if gates is not None:   # a holdout was kept: evaluate the release and store the metrics for the gate tests
+            report = metricsmod.evaluate_release(release, spec, settings.synthesis.target, *gates)
+            n = metricsmod.write_metrics(con, location.qualify(metricsmod.METRICS_TABLE),
+                                         report.to_records(release.record.release_id, model_name))
+            failed = [r.metric for r in report.results if r.passed is False]
+            log.info(f"dpsynth: {model_name}: {n} metrics (not DP; evidence for the gates) in "
+                     f"{location.qualify(metricsmod.METRICS_TABLE)}; failing: {failed or 'none'}")
     finally:
         con.close()
     return release.data
@@ -142,4 +151,4 @@ def _release_with_ledger(con, engine, spec, settings, node, model_name, source_i
         raise
     release_id = book.finish_released(reservation, release.record.to_dict())
     log.info(f"dpsynth: {model_name}: {release.record.summary()}; ledger {location.ledger} release_id={release_id}")
-    return release
+    return release, location

@@ -101,7 +101,8 @@ class DuckDBEngine:
         name = f"__dpsynth_split_{uuid.uuid4().hex[:12]}"
         if seed is not None:
             con.execute("SELECT setseed(?)", [((seed % 2**31) / 2**31) * 2 - 1]).fetchall()
-        self.relation.project("*, random() AS __dpsynth_u").create(name)
+        # a TEMP table: private rows must not outlive the session in the warehouse
+        con.execute(f"CREATE TEMP TABLE {name} AS {self.relation.project('*, random() AS __dpsynth_u').sql_query()}")
         base = con.table(name)
         keep = ", ".join(quote_ident(c) for c in self.relation.columns)
         train = base.filter(f"__dpsynth_u >= {float(holdout_fraction)!r}").project(keep)

@@ -19,18 +19,9 @@
     {%- set metrics = dbt_dpsynth.dpsynth_ledger_relation(metrics) -%}
   {%- endif -%}
   {%- set names = [release_model if release_model is not none else model.identifier, model | string] -%}
-  {%- set exists = true -%}
-  {%- if execute -%}
-    {%- set exists = adapter.get_relation(database=metrics.database, schema=metrics.schema,
-                                          identifier=metrics.identifier) is not none -%}
-  {%- endif -%}
   {%- set label = (names[0] | replace("'", "''")) -%}
-  {%- if not exists %}
-  select cast(null as varchar) as release_id, '<no metrics>' as metric, cast(null as double) as value,
-         cast(null as double) as threshold,
-         'metrics table {{ metrics | string | replace("'", "''") }} does not exist: no {{ kind }} evaluation of {{ label }}' as problem
-  {%- if not require_metrics %} where false{% endif %}
-  {%- else %}
+  {#- The metrics table is created by the package's on-run-start hook; a missing custom relation is an error
+      (fail closed). The adapter's relation cache cannot be asked: it does not see tables made by hooks. -#}
   with overrides as (
     select cast(null as varchar) as metric, cast(null as double) as threshold where false
     {%- for metric, value in thresholds.items() if value is not none %}
@@ -61,6 +52,5 @@
   union all
   select null, '<no metrics>', null, null, 'no {{ kind }} metrics for {{ label }} in {{ metrics | string | replace("'", "''") }}'
   where not exists (select 1 from rows_of_model)
-  {%- endif %}
   {%- endif %}
 {% endmacro %}

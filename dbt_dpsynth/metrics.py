@@ -1,0 +1,62 @@
+"""Release evaluation in the warehouse: metrics of a release with a holdout land in `dpsynth_metrics`.
+
+The metrics are computed on raw rows (the training part and the holdout, read through the engine) and are NOT
+differentially private: they are evidence for the people who approve a release, stored beside the ledger in the
+same (private) schema, and read by the gate tests (`dbt_dpsynth.dpsynth_privacy_gate` / `dpsynth_utility_gate`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from dpsynth_core.errors import ConfigError
+
+from .engines.duckdb_engine import quote_ident as _quote
+
+METRICS_TABLE = "dpsynth_metrics"
+METRICS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("release_id", "VARCHAR"),
+    ("model", "VARCHAR"),
+    ("metric", "VARCHAR"),
+    ("kind", "VARCHAR"),
+    ("value", "DOUBLE"),
+    ("threshold", "DOUBLE"),
+    ("passed", "BOOLEAN"),
+    ("computed_at", "TIMESTAMP"),
+)
+EVALUATION_KEYS = ("gates",)
+
+
+def gate_settings(raw: Mapping[str, Any] | None, table: str):
+    """`dpsynth.gates: {thresholds: {...}, options: {...}}` -> (GateConfig, EvaluationOptions), validated up front."""
+    from dpsynth_core.evaluation.gates import EvaluationOptions, GateConfig
+
+    raw = dict(raw or {})
+    unknown = sorted(set(raw) - {"thresholds", "options"})
+    if unknown:
+        raise ConfigError(f"unknown dpsynth.gates key(s) {unknown}.", table=table,
+                          fix="write gates: {thresholds: {...}, options: {...}} (see docs/gates.md).")
+    return (GateConfig.from_mapping(raw.get("thresholds"), "dpsynth.gates"),
+            EvaluationOptions.from_mapping(raw.get("options"), "dpsynth.gates"))
+
+
+def evaluate_release(release, spec, target: str | None, gates, options):
+    """Evaluate a release against the rows its generator saw and its holdout (both read through the engine)."""
+    from dpsynth_core.evaluation import evaluate
+    from dpsynth_core.evaluation.columns import kinds_from_table_spec
+
+    columns = list(release.data.columns)
+    return evaluate(release.train.fetch_rows(columns), release.holdout.fetch_rows(columns), release.data,
+                    kinds=kinds_from_table_spec(spec), target=target, gates=gates, options=options,
+                    table=release.record.relation)
+
+
+def write_metrics(con, qualified_table: str, records: list[dict[str, Any]]) -> int:
+    """Append metric rows (one commit); creates the table when missing."""
+    cols = ", ".join(f"{_quote(n)} {t}" for n, t in METRICS_COLUMNS)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {qualified_table} ({cols})")
+    names = [n for n, _ in METRICS_COLUMNS]
+    marks = ", ".join("?" for _ in names)
+    con.executemany(f"INSERT INTO {qualified_table} ({', '.join(_quote(n) for n in names)}) VALUES ({marks})",
+                    [[r.get(n) for n in names] for r in records])
+    return len(records)
