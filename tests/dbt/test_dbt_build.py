@@ -81,12 +81,19 @@ def test_builds_add_ledger_rows_until_the_cap_refuses_and_charges_nothing(projec
     assert f"release_id={ledger(project)[1][0]}" in table_comment(project)
 
     before = ledger(project)
+    comment_before = table_comment(project)
+    with duckdb.connect(str(project / "it.duckdb"), read_only=True) as con:
+        rows_before = con.execute(f"SELECT count(*), sum(hash(caseid)) FROM main.{MODEL}").fetchall()
     third = build(project, cap)
     assert third.returncode != 0
     for part in ("Privacy budget exceeded for budget_key 'nassCDS'", "spent epsilon=", "requested epsilon=1",
                  f"cap epsilon={cap:.4g}", "Nothing was charged"):
         assert part in third.stdout, third.stdout[-3000:]
     assert ledger(project) == before
+    # the previous synthetic table survives the failed rebuild, rows and release stamp unchanged
+    assert table_comment(project) == comment_before
+    with duckdb.connect(str(project / "it.duckdb"), read_only=True) as con:
+        assert con.execute(f"SELECT count(*), sum(hash(caseid)) FROM main.{MODEL}").fetchall() == rows_before
 
 
 def test_budget_within_test_fails_when_the_ledger_is_over_a_lowered_cap(project):

@@ -1,0 +1,64 @@
+"""The release pattern in a real `dbt build`: a candidate with a holdout is evaluated, its metrics land in
+dpsynth_metrics, the gates read them, and the released model downstream is built only when the gates pass. When a
+gate fails, the released model is skipped and consumers keep the last released version (~70 s: two AIM builds)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).parent / "dbt"
+SELECT = "nassCDS nass_aim_eps1_candidate nass_aim_eps1"
+
+pytestmark = pytest.mark.skipif(not DBT.exists(), reason="dbt is not installed in this environment")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    dest = tmp_path_factory.mktemp("gates") / "integration_tests"
+    shutil.copytree(ROOT / "integration_tests", dest,
+                    ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb", "*.wal",
+                                                  "package-lock.yml"))
+    (dest / "packages.yml").write_text(f"packages:\n  - local: {ROOT}\n")
+    run(dest, "deps")
+    return dest
+
+
+def run(project: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DPSYNTH_DUCKDB_PATH": str(project / "it.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"}
+    return subprocess.run([str(DBT), *args, "--profiles-dir", "."], cwd=project, env=env, capture_output=True,
+                          text=True, timeout=400)
+
+
+def released(project: Path):
+    with duckdb.connect(str(project / "it.duckdb"), read_only=True) as con:
+        return con.execute("SELECT count(*), sum(hash(caseid)), sum(weight) FROM main.nass_aim_eps1").fetchall()
+
+
+def test_failed_gate_skips_the_release_and_keeps_the_last_version(project):
+    good = run(project, "build", "--select", SELECT, "--indirect-selection", "cautious")
+    assert good.returncode == 0, good.stdout[-3000:]
+    first = released(project)
+    with duckdb.connect(str(project / "it.duckdb"), read_only=True) as con:
+        kinds = dict(con.execute("SELECT kind, count(*) FROM main.dpsynth_metrics "
+                                 "WHERE model = 'nass_aim_eps1_candidate' GROUP BY kind").fetchall())
+    assert kinds.get("privacy", 0) >= 5 and kinds.get("utility", 0) >= 5
+
+    schema = project / "models" / "synthetic" / "schema.yml"
+    strict = schema.read_text().replace(
+        "      - dbt_dpsynth.dpsynth_utility_gate\n",
+        "      - dbt_dpsynth.dpsynth_utility_gate:\n          arguments: {thresholds: {marginal_tvd_2way: 0.0001}}\n", 1)
+    assert strict != schema.read_text()
+    schema.write_text(strict)
+    bad = run(project, "build", "--select", SELECT, "--indirect-selection", "cautious")
+    assert bad.returncode != 0
+    assert "marginal_tvd_2way" in bad.stdout or "dpsynth_utility_gate" in bad.stdout
+    assert "SKIP relation main.nass_aim_eps1 " in bad.stdout, bad.stdout[-3000:]
+    assert released(project) == first          # consumers still read the last released version
