@@ -278,6 +278,9 @@ def _onset(counts: np.ndarray, sigma: float, drift: float = 1.0, alarm: float = 
             start = k
         s = max(0.0, s + float(c) - drift * sigma)
         if s > alarm * sigma:
+            # a run can start on a noise bump just before the data: begin at its first bin over 2 sigma
+            while start < k and counts[start] <= 2 * drift * sigma:
+                start += 1
             return start
     return None
 
@@ -317,9 +320,26 @@ def _mass_range(counts: np.ndarray, sigma: float) -> tuple[int, int] | None:
     m = _merge_factor(counts, sigma)
     starts = np.arange(0, n, m)
     ranges = []
-    spread = _occupied_range(np.add.reduceat(counts, starts), sigma * math.sqrt(m))
+    merged = np.add.reduceat(counts, starts)
+    merged_sigma = sigma * math.sqrt(m)
+    spread = _occupied_range(merged, merged_sigma)
     if spread is not None:
-        ranges.append((spread[0] * m, min((spread[1] + 1) * m, n) - 1))
+        b0, b1 = spread
+        while b0 < b1 and merged[b0] <= 2 * merged_sigma:   # drop edge blocks that hold nothing significant
+            b0 += 1
+        while b1 > b0 and merged[b1] <= 2 * merged_sigma:
+            b1 -= 1
+        lo, hi = b0 * m, min((b1 + 1) * m, n) - 1
+        # refine inside the outer merged blocks: start/stop at the first/last fine bin over 3 sigma in them, if any
+        # (a block can be much wider than the data in it, e.g. 32 years around 6 years of accident dates)
+        tail_start = max(hi - m + 1, lo)
+        first = np.flatnonzero(counts[lo:min(lo + m, hi + 1)] > 3 * sigma)
+        last = np.flatnonzero(counts[tail_start:hi + 1] > 3 * sigma)
+        if first.size:
+            lo = lo + int(first[0])
+        if last.size:
+            hi = max(tail_start + int(last[-1]), lo)
+        ranges.append((lo, hi))
     spikes = _significant_range(counts, sigma)
     if spikes is not None:
         ranges.append(spikes)
