@@ -55,7 +55,7 @@ integration: venv
 test: unit integration
 
 bench: venv
-	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; else echo "bench/run.py not present yet"; fi
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(IT)/target $(IT)/dbt_packages $(IT)/logs $(IT)/*.duckdb $(IT)/*.duckdb.wal
