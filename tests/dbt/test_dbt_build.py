@@ -5,10 +5,7 @@ budget message while the ledger stays exactly as it was. Three builds of one sma
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -17,8 +14,9 @@ import pytest
 from dpsynth_core.accounting.composition import compose
 from dpsynth_core.config import SynthesisConfig
 
-ROOT = Path(__file__).resolve().parents[2]
-DBT = Path(sys.executable).parent / "dbt"
+from it_project import DBT, copy_integration_project
+from it_project import run_dbt as run_it
+
 MODEL = "nass_mst_eps1"
 
 pytestmark = pytest.mark.skipif(not DBT.exists(), reason="dbt is not installed in this environment")
@@ -33,20 +31,12 @@ def composed_epsilon(n: int) -> float:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    dest = tmp_path_factory.mktemp("it") / "integration_tests"
-    shutil.copytree(ROOT / "integration_tests", dest,
-                    ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb", "*.wal",
-                                                  "package-lock.yml"))
-    (dest / "packages.yml").write_text(f"packages:\n  - local: {ROOT}\n")
-    run_dbt(dest, "deps")
-    return dest
+    return copy_integration_project(tmp_path_factory.mktemp("it"))
 
 
 def run_dbt(project: Path, *args: str, cap: float | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DPSYNTH_DUCKDB_PATH": str(project / "it.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"}
     extra = ["--vars", f"{{dpsynth_budgets: {{nassCDS: {cap}}}}}"] if cap is not None else []
-    return subprocess.run([str(DBT), *args, "--profiles-dir", ".", *extra], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return run_it(project, *args, *extra)
 
 
 def build(project: Path, cap: float) -> subprocess.CompletedProcess:

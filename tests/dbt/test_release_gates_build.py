@@ -4,17 +4,14 @@ gate fails, the released model is skipped and consumers keep the last released v
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-DBT = Path(sys.executable).parent / "dbt"
+from it_project import DBT, copy_integration_project
+from it_project import run_dbt as run
+
 SELECT = "nassCDS nass_aim_eps1_candidate nass_aim_eps1"
 
 pytestmark = pytest.mark.skipif(not DBT.exists(), reason="dbt is not installed in this environment")
@@ -22,19 +19,7 @@ pytestmark = pytest.mark.skipif(not DBT.exists(), reason="dbt is not installed i
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    dest = tmp_path_factory.mktemp("gates") / "integration_tests"
-    shutil.copytree(ROOT / "integration_tests", dest,
-                    ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb", "*.wal",
-                                                  "package-lock.yml"))
-    (dest / "packages.yml").write_text(f"packages:\n  - local: {ROOT}\n")
-    run(dest, "deps")
-    return dest
-
-
-def run(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DPSYNTH_DUCKDB_PATH": str(project / "it.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"}
-    return subprocess.run([str(DBT), *args, "--profiles-dir", "."], cwd=project, env=env, capture_output=True,
-                          text=True, timeout=400)
+    return copy_integration_project(tmp_path_factory.mktemp("gates"))
 
 
 def released(project: Path):
