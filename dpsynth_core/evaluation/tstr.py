@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from ..errors import InputError
+from .encoding import subsample_rows
 from .models import aligned_probabilities, feature_matrix, fit_classifier, label_vector
 from .prepared import Prepared
 
@@ -53,10 +54,6 @@ def _fit_score(X_train, y_train, mask, X_test, classes, seed) -> np.ndarray:
     return aligned_probabilities(model, X_test, classes)
 
 
-def _subsample(n: int, max_rows: int, rng) -> np.ndarray:
-    return np.sort(rng.choice(n, size=max_rows, replace=False)) if n > max_rows else np.arange(n)
-
-
 def train_synthetic_test_real(prepared: Prepared, target: str, seed: int = 0, max_rows: int = 20000) -> TSTRResult:
     if prepared.holdout is None:
         raise InputError("TSTR needs a holdout the generator never saw.", column=target,
@@ -73,6 +70,6 @@ def train_synthetic_test_real(prepared: Prepared, target: str, seed: int = 0, ma
     for which in ("real", "synthetic"):
         X, _ = feature_matrix(prepared, which, features)
         y = label_vector(prepared, which, target)
-        rows = _subsample(len(y), max_rows, rng)
+        rows = subsample_rows(len(y), max_rows, rng)
         aucs[which] = holdout_auc(y_hold, _fit_score(X[rows], y[rows], mask, X_hold, classes, seed), classes)
     return TSTRResult(target, aucs["synthetic"], aucs["real"], int(len(np.unique(y_hold))))
