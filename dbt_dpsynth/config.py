@@ -99,14 +99,15 @@ def column_specs(node: Mapping[str, Any] | None, settings: Mapping[str, Any]) ->
     return columns
 
 
-def align_to_schema(columns: Mapping[str, Any], schema: list[tuple[str, str]], table: str) -> dict[str, Any]:
+def align_to_schema(columns: Mapping[str, Any], schema, table: str) -> dict[str, Any]:
     """Map spec names onto the relation's column names case-insensitively (DuckDB and dbt YAML disagree on case)."""
+    names = [c[0] for c in schema]
     by_lower: dict[str, list[str]] = {}
-    for name, _ in schema:
+    for name in names:
         by_lower.setdefault(name.lower(), []).append(name)
     out: dict[str, Any] = {}
     for name, spec in columns.items():
-        if name in dict(schema):
+        if name in names:
             out[name] = spec
             continue
         matches = by_lower.get(name.lower(), [])
@@ -114,7 +115,7 @@ def align_to_schema(columns: Mapping[str, Any], schema: list[tuple[str, str]], t
             out[matches[0]] = spec
         else:
             raise SpecError(f"a column spec names {name!r}, which the relation does not have "
-                            f"(it has {[n for n, _ in schema]}).", table=table, column=name,
+                            f"(it has {names}).", table=table, column=name,
                             fix="fix the name in schema.yml / dpsynth.columns, or drop the spec.")
     return out
 

@@ -41,12 +41,12 @@ def gate_settings(raw: Mapping[str, Any] | None, table: str):
 
 
 def evaluate_release(release, spec, target: str | None, gates, options):
-    """Evaluate a release against the rows its generator saw and its holdout (both read through the engine)."""
+    """Evaluate a release against the rows its generator saw and its holdout (`release.evaluation`, NOT DP)."""
     from dpsynth_core.evaluation import evaluate
     from dpsynth_core.evaluation.columns import kinds_from_table_spec
 
-    columns = list(release.data.columns)
-    return evaluate(release.train.fetch_rows(columns), release.holdout.fetch_rows(columns), release.data,
+    rows = release.evaluation
+    return evaluate(rows.train, rows.holdout, release.data,
                     kinds=kinds_from_table_spec(spec), target=target, gates=gates, options=options,
                     table=release.record.relation)
 

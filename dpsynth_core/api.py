@@ -17,6 +17,7 @@ from .accounting.budget import PrivacyBudget
 from .config import SynthesisConfig
 from .generators.base import FittedSynthesizer, get_generator
 from .measurement.engine import Engine
+from .measurement.holdout import EvaluationRows, read_evaluation_rows, split_holdout
 from .measurement.private_table import PrivateTable
 from .preprocessing.domains import PreprocessOptions, resolve_domains
 from .release import ReleaseRecord
@@ -25,11 +26,13 @@ from .schema import TableSpec
 
 @dataclass
 class Release:
+    """A synthetic table, its release record and fitted model; `evaluation` holds raw rows (NOT DP) when a holdout
+    was kept and the caller asked for them."""
+
     data: pd.DataFrame
     record: ReleaseRecord
     model: FittedSynthesizer
-    holdout: Any = None      # the holdout Engine when config.holdout > 0 (for evaluation only)
-    train: Any = None        # the training Engine (for evaluation only)
+    evaluation: EvaluationRows | None = None
 
 
 def resolve_spec(engine: Engine, spec: TableSpec | Mapping | None) -> TableSpec:
@@ -44,15 +47,17 @@ def resolve_spec(engine: Engine, spec: TableSpec | Mapping | None) -> TableSpec:
 def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: SynthesisConfig,
                      noise_rng: np.random.Generator | None = None,
                      preprocess: PreprocessOptions = PreprocessOptions(),
-                     progress: Callable[[str, dict], None] | None = None) -> Release:
-    """Synthesize a DP table from `engine`. `progress(event, info)` receives per-epoch events of DP-SGD generators."""
+                     progress: Callable[[str, dict], None] | None = None,
+                     evaluation_rows: bool = True) -> Release:
+    """Synthesize a DP table from `engine`. `progress(event, info)` receives per-epoch events of DP-SGD generators.
+    With a holdout and `evaluation_rows`, the release carries the raw rows of both parts for the (non-DP) evaluation."""
     config.validate()
     table_spec = resolve_spec(engine, spec)
     plan = config.budget_plan()
     generator = get_generator(config.generator, **_generator_options(config, plan, engine.relation_name, progress))
     delta_conversion, delta_threshold, rho = plan.delta_conversion, plan.delta_threshold, plan.rho
     # ---- nothing above read data; everything below may ----
-    train, holdout = (engine.split(config.holdout, config.seed) if config.holdout > 0 else (engine, None))
+    train, holdout = split_holdout(engine, config.holdout) if config.holdout > 0 else (engine, None)
     budget = PrivacyBudget(rho, delta_conversion)
     private = PrivateTable(train, budget, noise_rng)
     # DP-SGD generators spend their whole zCDP share on preprocessing: half on domains, half on their own histograms
@@ -75,7 +80,9 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         holdout={"used": holdout is not None, "fraction": config.holdout,
                  "purpose": "evaluation only; never seen by the generator"} if holdout is not None else {"used": False},
         warnings=list(domain.warnings), epsilon_other=epsilon_other, library_version=__version__)
-    return Release(data=data, record=record, model=fitted, holdout=holdout, train=train)
+    evaluation = (read_evaluation_rows(train, holdout, list(data.columns))
+                  if holdout is not None and evaluation_rows else None)
+    return Release(data=data, record=record, model=fitted, evaluation=evaluation)
 
 
 def _generator_options(config: SynthesisConfig, plan, table: str, progress) -> dict[str, Any]:

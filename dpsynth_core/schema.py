@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any, Iterable, Mapping
 
 from .errors import SpecError
+from .measurement.engine import Dialect, SourceColumn, TypeFamily
 
 
 class ColumnKind(str, Enum):
@@ -180,41 +181,41 @@ class ColumnSpec:
         return out
 
 
-# Public warehouse type -> default kind. Matching is on the upper-cased type name's prefix.
-_TYPE_KINDS: tuple[tuple[tuple[str, ...], ColumnKind], ...] = (
-    (("BOOL",), ColumnKind.BOOLEAN),
-    (("TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
-      "LONG", "SHORT", "BYTE", "NUMBER(38,0)"), ColumnKind.INTEGER),
-    (("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC", "NUMBER"), ColumnKind.CONTINUOUS),
-    (("TIMESTAMP", "DATETIME", "DATE"), ColumnKind.DATETIME),
-    (("VARCHAR", "STRING", "TEXT", "CHAR", "ENUM", "UUID"), ColumnKind.CATEGORICAL),
-)
+# Public type family -> default kind. Type names are parsed once, by the engine's Dialect (measurement/engine.py).
+_FAMILY_KINDS: dict[TypeFamily, ColumnKind] = {
+    TypeFamily.BOOLEAN: ColumnKind.BOOLEAN,
+    TypeFamily.INTEGER: ColumnKind.INTEGER,
+    TypeFamily.UNSIGNED: ColumnKind.INTEGER,
+    TypeFamily.FLOAT: ColumnKind.CONTINUOUS,
+    TypeFamily.DECIMAL: ColumnKind.CONTINUOUS,
+    TypeFamily.DATE: ColumnKind.DATETIME,
+    TypeFamily.TIMESTAMP: ColumnKind.DATETIME,
+    TypeFamily.TIMESTAMP_TZ: ColumnKind.DATETIME,
+    TypeFamily.STRING: ColumnKind.CATEGORICAL,
+}
 
 
 _IDENTIFIER_NAME = re.compile(r"(^|_)(id|uuid|guid)$|^(id|uuid|guid)_|^caseid$|^case_id$", re.IGNORECASE)
 
 
-def looks_like_identifier(name: str, type_string: str) -> bool:
+def looks_like_identifier(name: str, family: TypeFamily) -> bool:
     """Public-name heuristic: `id`, `*_id`, `uuid`, `caseid`... of a text or integer type are keys, not attributes.
 
     Only the column name and type (public schema) are looked at. Applies only to columns without a declared kind.
     """
-    return bool(_IDENTIFIER_NAME.search(name)) and infer_kind(type_string) in (ColumnKind.CATEGORICAL,
+    return bool(_IDENTIFIER_NAME.search(name)) and kind_for_family(family) in (ColumnKind.CATEGORICAL,
                                                                               ColumnKind.INTEGER)
 
 
-def infer_kind(type_string: str) -> ColumnKind | None:
-    """Default kind for a public column type (DuckDB/Snowflake/Spark/pandas spelling); None if unknown."""
-    t = type_string.strip().upper()
-    pandas_map = {"OBJECT": "VARCHAR", "STR": "VARCHAR", "CATEGORY": "VARCHAR", "INT64": "BIGINT", "INT32": "INTEGER",
-                  "FLOAT64": "DOUBLE", "FLOAT32": "FLOAT", "DATETIME64[NS]": "TIMESTAMP", "DATETIME64[US]": "TIMESTAMP"}
-    t = pandas_map.get(t, t)
-    if t.startswith("UINT") or t.startswith("INT"):
-        return ColumnKind.INTEGER
-    for prefixes, kind in _TYPE_KINDS:
-        if any(t.startswith(p) for p in prefixes):
-            return kind
-    return None
+def kind_for_family(family: TypeFamily) -> ColumnKind | None:
+    """Default kind for a public type family; None when the family has none (binary, nested, time, other)."""
+    return _FAMILY_KINDS.get(family)
+
+
+def as_source_columns(schema: Iterable[SourceColumn | tuple[str, str]]) -> list[SourceColumn]:
+    """A public schema as `SourceColumn`s; plain (name, type) pairs are read with the generic dialect."""
+    generic = Dialect()
+    return [c if isinstance(c, SourceColumn) else generic.column(*c) for c in schema]
 
 
 @dataclass(frozen=True)
@@ -251,20 +252,20 @@ class TableSpec:
         columns = dict(columns or {})
         if schema is None:
             return cls(name, tuple(ColumnSpec.from_dict(c, raw, table=name) for c, raw in columns.items()))
-        schema = list(schema)
+        schema = as_source_columns(schema)
         if not schema:
             raise SpecError("the relation has no columns.", table=name, fix="point the model at a non-empty relation.")
-        present = {c for c, _ in schema}
+        present = {c.name for c in schema}
         missing = [c for c in columns if c not in present]
         if missing:
             raise SpecError(f"spec names column(s) {missing} that the relation does not have "
                             f"(it has {sorted(present)}).", table=name, column=missing[0],
                             fix="fix the column name in the spec or drop its entry.")
         specs = []
-        for col, type_string in schema:
-            default = infer_kind(type_string)
+        for col, type_string, family in schema:
+            default = kind_for_family(family)
             raw = columns.get(col)
-            if looks_like_identifier(col, type_string) and not (raw and "kind" in raw):
+            if looks_like_identifier(col, family) and not (raw and "kind" in raw):
                 default = ColumnKind.IDENTIFIER
             if default is None and not (raw and "kind" in raw):
                 raise SpecError(f"column type {type_string!r} has no default kind.", table=name, column=col,

@@ -4,7 +4,6 @@ marginal methods. Implements `dpsynth_core.measurement.Engine` (exact, private a
 
 from __future__ import annotations
 
-import uuid
 from typing import Sequence
 
 import duckdb
@@ -12,23 +11,16 @@ import numpy as np
 import pandas as pd
 
 from dpsynth_core.measurement.binning import Binning, CategoricalBinning
-from dpsynth_core.measurement.engine import dense_from_groups
+from dpsynth_core.measurement.engine import Dialect, Engine, SourceColumn, dense_from_groups
 
 
-def quote_ident(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
+class DuckDBDialect(Dialect):
+    name = "duckdb"
 
 
-def _literal(value) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        return repr(float(value))
-    return "'" + str(value).replace("'", "''") + "'"
+DIALECT = DuckDBDialect()
+quote_ident = DIALECT.quote
+_literal = DIALECT.literal
 
 
 def value_expression(binning: Binning, column_type: str) -> str:
@@ -58,8 +50,10 @@ def code_expression(binning: Binning, value: str) -> str:
     return f"CASE WHEN {value} IS NULL OR isnan({value}) THEN {binning.null_fallback} ELSE {code} END"
 
 
-class DuckDBEngine:
+class DuckDBEngine(Engine):
     """Engine over a DuckDB relation (what `dbt.ref()` returns in a dbt-duckdb Python model) or a table/view name."""
+
+    dialect = DIALECT
 
     def __init__(self, relation: duckdb.DuckDBPyRelation, relation_name: str,
                  connection: duckdb.DuckDBPyConnection | None = None):
@@ -67,11 +61,11 @@ class DuckDBEngine:
         self.relation_name = relation_name
         self._connection = connection
 
-    def schema(self) -> list[tuple[str, str]]:
-        return [(str(c), str(t)) for c, t in zip(self.relation.columns, self.relation.types)]
+    def schema(self) -> list[SourceColumn]:
+        return [self.dialect.column(str(c), str(t)) for c, t in zip(self.relation.columns, self.relation.types)]
 
     def _types(self) -> dict[str, str]:
-        return dict(self.schema())
+        return {c.name: c.type for c in self.schema()}
 
     def count_cells(self, binnings: Sequence[Binning]) -> np.ndarray:
         shape = tuple(b.size for b in binnings)
@@ -93,19 +87,13 @@ class DuckDBEngine:
     def fetch_rows(self, columns: Sequence[str]) -> pd.DataFrame:
         return self.relation.project(", ".join(quote_ident(c) for c in columns)).df()
 
-    def split(self, holdout_fraction: float, seed: int | None) -> tuple["DuckDBEngine", "DuckDBEngine"]:
-        """Materialise a random split once (a temp table with a uniform draw per row), then filter on it."""
-        con = self._connection
-        if con is None:
-            raise RuntimeError("DuckDBEngine.split needs the connection the relation belongs to")
-        name = f"__dpsynth_split_{uuid.uuid4().hex[:12]}"
-        if seed is not None:
-            con.execute("SELECT setseed(?)", [((seed % 2**31) / 2**31) * 2 - 1]).fetchall()
-        # a TEMP table: private rows must not outlive the session in the warehouse
-        con.execute(f"CREATE TEMP TABLE {name} AS {self.relation.project('*, random() AS __dpsynth_u').sql_query()}")
-        base = con.table(name)
-        keep = ", ".join(quote_ident(c) for c in self.relation.columns)
-        train = base.filter(f"__dpsynth_u >= {float(holdout_fraction)!r}").project(keep)
-        holdout = base.filter(f"__dpsynth_u < {float(holdout_fraction)!r}").project(keep)
-        return (DuckDBEngine(train, self.relation_name, con),
-                DuckDBEngine(holdout, self.relation_name + " (holdout)", con))
+    def partition(self, fraction: float, salt: bytes) -> tuple["DuckDBEngine", "DuckDBEngine"]:
+        """Keyed-hash partition (see `Engine.partition`): `hash(salt, row values)` decides each row's side; the two
+        sides are filters on the same relation, so nothing is materialised."""
+        from dpsynth_core.measurement.pandas_engine import hash_threshold
+
+        columns = ", ".join(quote_ident(c) for c in self.relation.columns)
+        key = _literal(salt.hex())
+        part = f"hash({key}, {columns}) < {int(hash_threshold(fraction))}::UBIGINT"
+        return (DuckDBEngine(self.relation.filter(f"NOT ({part})"), self.relation_name, self._connection),
+                DuckDBEngine(self.relation.filter(part), self.relation_name + " (holdout)", self._connection))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .binning import Binning, CategoricalBinning
-from .engine import dense_from_groups
+from .engine import Dialect, Engine, SourceColumn, dense_from_groups
 
 
 def to_epoch_seconds(series: pd.Series) -> pd.Series:
@@ -42,13 +42,23 @@ def codes_of(series: pd.Series, binning: Binning) -> np.ndarray:
     return codes
 
 
-class PandasEngine:
+class PandasDialect(Dialect):
+    """pandas dtypes are named with the SQL names `_pandas_type` gives them."""
+
+    name = "pandas"
+
+
+class PandasEngine(Engine):
+    """Reference engine over an in-memory DataFrame (tests, small files, evaluation)."""
+
+    dialect = PandasDialect()
+
     def __init__(self, frame: pd.DataFrame, relation_name: str = "dataframe"):
         self.frame = frame
         self.relation_name = relation_name
 
-    def schema(self) -> list[tuple[str, str]]:
-        return [(str(c), _pandas_type(self.frame[c])) for c in self.frame.columns]
+    def schema(self) -> list[SourceColumn]:
+        return [self.dialect.column(str(c), _pandas_type(self.frame[c])) for c in self.frame.columns]
 
     def count_cells(self, binnings: Sequence[Binning]) -> np.ndarray:
         shape = tuple(b.size for b in binnings)
@@ -65,11 +75,25 @@ class PandasEngine:
     def fetch_rows(self, columns: Sequence[str]) -> pd.DataFrame:
         return self.frame.loc[:, list(columns)].copy()
 
-    def split(self, holdout_fraction: float, seed: int | None) -> tuple["PandasEngine", "PandasEngine"]:
-        rng = np.random.default_rng(seed)
-        mask = rng.random(len(self.frame)) < holdout_fraction
-        return (PandasEngine(self.frame.loc[~mask].reset_index(drop=True), self.relation_name),
-                PandasEngine(self.frame.loc[mask].reset_index(drop=True), self.relation_name + " (holdout)"))
+    def partition(self, fraction: float, salt: bytes) -> tuple["PandasEngine", "PandasEngine"]:
+        part = keyed_row_hash(self.frame, salt) < hash_threshold(fraction)
+        return (PandasEngine(self.frame.loc[~part].reset_index(drop=True), self.relation_name),
+                PandasEngine(self.frame.loc[part].reset_index(drop=True), self.relation_name + " (holdout)"))
+
+
+def hash_threshold(fraction: float) -> np.uint64:
+    """Rows whose uint64 hash is below this go to the part of size `fraction` (0 <= fraction < 1)."""
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"partition fraction must be in [0, 1), got {fraction}")
+    return np.uint64(int(fraction * 2.0**64))
+
+
+def keyed_row_hash(frame: pd.DataFrame, salt: bytes) -> np.ndarray:
+    """uint64 hash of each row's values, keyed by `salt` (SipHash with a 16-byte key derived from the salt)."""
+    import hashlib
+
+    key = hashlib.blake2b(salt, digest_size=8).hexdigest()   # 16 characters, as pandas wants
+    return pd.util.hash_pandas_object(frame, index=False, hash_key=key).to_numpy(dtype=np.uint64)
 
 
 def _plain(v):
@@ -89,4 +113,4 @@ def _pandas_type(series: pd.Series) -> str:
     return "VARCHAR"  # object columns: the dtype is the public schema; values are never inspected for a type
 
 
-__all__ = ["PandasEngine", "codes_of", "dense_from_groups", "to_epoch_seconds"]
+__all__ = ["PandasDialect", "PandasEngine", "codes_of", "dense_from_groups", "keyed_row_hash", "to_epoch_seconds"]

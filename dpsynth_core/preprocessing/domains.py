@@ -24,6 +24,7 @@ import pandas as pd
 from ..accounting.zcdp import sigma_for_rho
 from ..errors import ConfigError, InputError
 from ..measurement.binning import Binning, CategoricalBinning, NumericBinning
+from ..measurement.engine import SourceColumn, TypeFamily
 from ..measurement.private_table import PrivateTable
 from ..schema import ColumnKind, ColumnSpec, TableSpec
 
@@ -52,7 +53,8 @@ class ColumnDomain:
     name: str
     kind: ColumnKind
     binning: Binning
-    source_type: str = ""
+    source_type: str = ""                            # public type name and family (from the engine's dialect)
+    source_family: str = TypeFamily.OTHER.value
     fine_edges: tuple[float, ...] | None = None     # public-or-DP fine grid inside the model bins
     fine_weights: tuple[float, ...] | None = None   # DP (noisy, clipped at 0) counts of the fine grid
     discovered: bool = False                        # True when the domain came from a DP mechanism
@@ -113,7 +115,7 @@ class ColumnDomain:
             return series
         if self.kind == ColumnKind.DATETIME:
             ts = pd.to_datetime(pd.Series(np.where(is_null, np.nan, x)), unit="s", utc=True).dt.tz_localize(None)
-            if self.source_type.upper().startswith("DATE"):
+            if self.source_family == TypeFamily.DATE.value:
                 ts = ts.dt.normalize()
             return ts.rename(self.name)
         return pd.Series(np.where(is_null, np.nan, x), name=self.name, dtype=float)
@@ -147,7 +149,8 @@ class ColumnDomain:
     def to_state(self) -> dict[str, Any]:
         b = self.binning
         state: dict[str, Any] = {"name": self.name, "kind": self.kind.value, "source_type": self.source_type,
-                                 "discovered": self.discovered, "integral": self.integral}
+                                 "source_family": self.source_family, "discovered": self.discovered,
+                                 "integral": self.integral}
         if isinstance(b, CategoricalBinning):
             state["binning"] = {"type": "categorical", "values": list(b.values), "has_other": b.has_other,
                                 "nullable": b.nullable}
@@ -168,6 +171,7 @@ class ColumnDomain:
             binning = NumericBinning(state["name"], tuple(raw["edges"]), raw["nullable"], raw["datetime"])
         fine_e = state.get("fine_edges")
         return cls(state["name"], ColumnKind(state["kind"]), binning, state.get("source_type", ""),
+                   state.get("source_family", TypeFamily.OTHER.value),
                    tuple(fine_e) if fine_e is not None else None,
                    tuple(state["fine_weights"]) if fine_e is not None else None, state.get("discovered", False),
                    state.get("integral", False))
@@ -179,7 +183,7 @@ class TableDomain:
 
     relation: str
     columns: tuple[ColumnDomain, ...]
-    identifiers: tuple[tuple[str, str], ...] = ()   # (name, source type)
+    identifiers: tuple[tuple[str, str], ...] = ()   # (name, source type family)
     column_order: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
@@ -201,8 +205,8 @@ class TableDomain:
         """Codes (n, d) in `attrs` order -> a DataFrame in the relation's column order with surrogate identifiers."""
         n = codes.shape[0]
         data = {c.name: c.decode(codes[:, j], rng).reset_index(drop=True) for j, c in enumerate(self.columns)}
-        for name, type_string in self.identifiers:
-            if type_string.upper().startswith(("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT")):
+        for name, family in self.identifiers:
+            if TypeFamily(family).is_integer:
                 data[name] = pd.Series(np.arange(1, n + 1), dtype="Int64")
             else:  # fresh surrogate keys: nothing from the source identifiers survives
                 data[name] = pd.Series([f"syn-{i:08d}" for i in range(1, n + 1)], dtype=object)
@@ -225,16 +229,15 @@ class TableDomain:
 # Resolution
 # --------------------------------------------------------------------------------------------------------------------
 
-def _coerce_category(value: Any, type_string: str) -> Any:
-    """Declared categories are coerced to the column's public type so engines compare like with like."""
-    t = type_string.upper()
-    if t.startswith("BOOL"):
+def _coerce_category(value: Any, family: TypeFamily) -> Any:
+    """Declared categories are coerced to the column's public type family so engines compare like with like."""
+    if family == TypeFamily.BOOLEAN:
         if isinstance(value, str):
             return value.strip().lower() in ("true", "t", "yes", "1")
         return bool(value)
-    if t.startswith(("TINYINT", "SMALLINT", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINT", "UBIGINT")):
+    if family.is_integer:
         return int(value)
-    if t.startswith(("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC")):
+    if family in (TypeFamily.FLOAT, TypeFamily.DECIMAL):
         return float(value)
     return str(value)
 
@@ -392,7 +395,7 @@ def _quantile_edges(fine_edges: np.ndarray, weights: np.ndarray, n_bins: int, in
 def resolve_domains(private: PrivateTable, spec: TableSpec, rho: float, delta_threshold: float,
                     options: PreprocessOptions = PreprocessOptions()) -> TableDomain:
     """Resolve every column's domain, spending at most `rho` (and `delta_threshold` in total) on DP discovery."""
-    types = dict(private.schema())
+    types = {c.name: c for c in private.schema()}
     plan = {c.name: _stages(c) for c in spec.columns if c.kind != ColumnKind.IDENTIFIER}
     n_measurements = sum(len(s) for s in plan.values())
     n_thresholded = sum(s.count("discover_categories") for s in plan.values())
@@ -408,17 +411,18 @@ def resolve_domains(private: PrivateTable, spec: TableSpec, rho: float, delta_th
     identifiers: list[tuple[str, str]] = []
     warnings: list[str] = []
     for col in spec.columns:
-        type_string = types.get(col.name, "")
+        source = types.get(col.name) or SourceColumn(col.name, "", TypeFamily.OTHER)
         if col.kind == ColumnKind.IDENTIFIER:
-            identifiers.append((col.name, type_string))
+            identifiers.append((col.name, source.family.value))
             continue
         if col.kind == ColumnKind.BOOLEAN:
             domains.append(ColumnDomain(col.name, col.kind, CategoricalBinning(col.name, (False, True), False,
-                                                                               col.nullable), type_string))
+                                                                               col.nullable),
+                                        source.type, source.family.value))
         elif col.kind == ColumnKind.CATEGORICAL:
-            domains.append(_categorical(private, col, type_string, sigma, delta_each, options, warnings))
+            domains.append(_categorical(private, col, source, sigma, delta_each, options, warnings))
         else:
-            domains.append(_numeric(private, col, type_string, sigma, options, warnings))
+            domains.append(_numeric(private, col, source, sigma, options, warnings))
     if not domains:
         raise InputError("no column can be modelled (all are identifiers).", table=spec.name,
                          fix="declare at least one non-identifier column.")
@@ -426,18 +430,19 @@ def resolve_domains(private: PrivateTable, spec: TableSpec, rho: float, delta_th
                        tuple(warnings))
 
 
-def _categorical(private, col, type_string, sigma, delta_each, options, warnings) -> ColumnDomain:
+def _categorical(private, col, source, sigma, delta_each, options, warnings) -> ColumnDomain:
     if col.categories is not None:
-        values = tuple(_coerce_category(v, type_string) for v in col.categories)
-        return ColumnDomain(col.name, col.kind, CategoricalBinning(col.name, values, True, col.nullable), type_string)
+        values = tuple(_coerce_category(v, source.family) for v in col.categories)
+        return ColumnDomain(col.name, col.kind, CategoricalBinning(col.name, values, True, col.nullable),
+                            source.type, source.family.value)
     noisy = private.discover_categories(col.name, sigma, delta_each, step=f"domain:{col.name}",
                                         max_categories=options.max_categories)
     if not noisy:
         warnings.append(f"column {col.name!r}: no category cleared the DP threshold; it will be all null. Declare "
                         f"its categories, raise epsilon, or mark it as an identifier.")
     values = tuple(sorted(noisy, key=lambda v: (str(type(v)), v)))
-    return ColumnDomain(col.name, col.kind, CategoricalBinning(col.name, values, True, col.nullable), type_string,
-                        discovered=True)
+    return ColumnDomain(col.name, col.kind, CategoricalBinning(col.name, values, True, col.nullable), source.type,
+                        source.family.value, discovered=True)
 
 
 def _measure_integrality(private, col, sigma) -> bool:
@@ -448,7 +453,7 @@ def _measure_integrality(private, col, sigma) -> bool:
     return integral > _SIGNIFICANT_SIGMAS * sigma and fractional < max(_SIGNIFICANT_SIGMAS * sigma, 0.01 * integral)
 
 
-def _numeric(private, col, type_string, sigma, options, warnings) -> ColumnDomain:
+def _numeric(private, col, source, sigma, options, warnings) -> ColumnDomain:
     is_dt = col.kind == ColumnKind.DATETIME
     stages = _stages(col)
     integral = "integrality" in stages and _measure_integrality(private, col, sigma)
@@ -497,5 +502,6 @@ def _numeric(private, col, type_string, sigma, options, warnings) -> ColumnDomai
             edges = _quantile_edges(fine, weights, options.n_bins, as_int)
             fine_edges, fine_weights = tuple(fine.tolist()), tuple(weights.tolist())
     return ColumnDomain(col.name, col.kind, NumericBinning(col.name, tuple(float(e) for e in edges), col.nullable,
-                                                           is_dt), type_string, fine_edges, fine_weights,
+                                                           is_dt), source.type, source.family.value,
+                        fine_edges, fine_weights,
                         discovered=col.lower is None, integral=integral)

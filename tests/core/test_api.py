@@ -53,8 +53,8 @@ def test_holdout_is_recorded_and_not_seen(nass):
     release = synthesize_table(PandasEngine(nass.head(4000), "nassCDS"), {"caseid": {"kind": "identifier"}},
                                SynthesisConfig(epsilon=2.0, holdout=0.25, seed=0, rows=100))
     assert release.record.holdout["used"] and release.record.rows == 100
-    n_train = len(release.train.frame)
-    n_hold = len(release.holdout.frame)
+    n_train = len(release.evaluation.train)
+    n_hold = len(release.evaluation.holdout)
     assert n_train + n_hold == 4000 and 800 < n_hold < 1200
 
 

@@ -33,7 +33,8 @@ def test_duckdb_and_pandas_engines_agree_cell_for_cell(engines):
     assert sorted(duck.value_counts("name")) == sorted(pandas_engine.value_counts("name"))
 
 
-def test_split_partitions_rows(engines):
-    duck, _ = engines
-    train, hold = duck.split(0.5, seed=1)
-    assert train.count_cells([]) + hold.count_cells([]) == 6
+def test_partition_splits_rows(engines):
+    duck, pandas_engine = engines
+    for engine in (duck, pandas_engine):
+        train, hold = engine.partition(0.5, b"salt")
+        assert train.count_cells([]) + hold.count_cells([]) == 6

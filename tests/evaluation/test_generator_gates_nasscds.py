@@ -30,9 +30,8 @@ def mst_report():
     release = api.synthesize_table(
         PandasEngine(pd.read_csv(path), "nassCDS"), {"caseid": {"kind": "identifier"}},
         SynthesisConfig(epsilon=1.0, generator="mst", seed=0, holdout=0.2), noise_rng=np.random.default_rng(0))
-    assert release.holdout is not None and release.record.holdout["used"]
-    columns = list(release.data.columns)
-    return evaluate(release.train.fetch_rows(columns), release.holdout.fetch_rows(columns), release.data,
+    assert release.evaluation is not None and release.record.holdout["used"]
+    return evaluate(release.evaluation.train, release.evaluation.holdout, release.data,
                     kinds={"caseid": "identifier"}, target="dead", options=EvaluationOptions(n_attacks=200))
 
 

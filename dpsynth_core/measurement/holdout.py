@@ -1,0 +1,41 @@
+"""The holdout split and the raw rows handed to the (non-DP) evaluation.
+
+The split is a keyed-hash partition with a secret salt drawn from OS entropy per release (never from the public
+`seed`): each row's side depends only on that row and the salt, so the training part of D and of D minus one row differ
+by at most that row, and the generator's guarantee w.r.t. the source is the guarantee w.r.t. its training part.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Sequence
+
+import pandas as pd
+
+from .engine import Engine
+
+SALT_BYTES = 16
+
+
+def split_holdout(engine: Engine, fraction: float) -> tuple[Engine, Engine]:
+    """(train, holdout) engines; the holdout holds about `fraction` of the rows. The salt is never stored."""
+    return engine.partition(fraction, secrets.token_bytes(SALT_BYTES))
+
+
+@dataclass(frozen=True)
+class EvaluationRows:
+    """Raw rows of the training part and the holdout, for the evaluation only. NOT differentially private.
+
+    Metrics computed from these are evidence for the people who approve a release; they must stay in a private
+    schema and must not reach the synthetic table's consumers.
+    """
+
+    train: pd.DataFrame
+    holdout: pd.DataFrame
+    privacy: str = "not differentially private: raw rows for the release evaluation only"
+
+
+def read_evaluation_rows(train: Engine, holdout: Engine, columns: Sequence[str]) -> EvaluationRows:
+    """Fetch the evaluation's raw rows (the only raw read outside a DP mechanism; see `EvaluationRows`)."""
+    return EvaluationRows(train.fetch_rows(columns), holdout.fetch_rows(columns))

@@ -1,0 +1,52 @@
+"""The holdout split is a keyed-hash partition with a secret salt: one row never moves the others (issue #8, hole 1)."""
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from dbt_dpsynth.engines.duckdb_engine import DuckDBEngine
+from dpsynth_core.api import synthesize_table
+from dpsynth_core.config import SynthesisConfig
+from dpsynth_core.measurement.holdout import split_holdout
+from dpsynth_core.measurement.pandas_engine import PandasEngine
+
+
+def _rows(frame: pd.DataFrame) -> set:
+    return set(frame.itertuples(index=False, name=None))
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    return pd.DataFrame({"k": np.arange(3000), "a": rng.integers(0, 5, 3000), "b": rng.choice(list("xyz"), 3000)})
+
+
+@pytest.mark.parametrize("engine_kind", ["pandas", "duckdb"])
+def test_removing_one_row_changes_the_training_part_by_at_most_that_row(table, engine_kind):
+    def engine_of(frame):
+        if engine_kind == "pandas":
+            return PandasEngine(frame, "t")
+        con = duckdb.connect()
+        con.register("src", frame)
+        return DuckDBEngine(con.sql("select * from src"), "t", con)
+
+    salt = b"the same secret salt"
+    for dropped in (0, 1, 1500, 2999):
+        train_d, _ = engine_of(table).partition(0.2, salt)
+        train_n, _ = engine_of(table.drop(index=dropped).reset_index(drop=True)).partition(0.2, salt)
+        diff = _rows(train_d.fetch_rows(list(table.columns))) ^ _rows(train_n.fetch_rows(list(table.columns)))
+        assert diff <= {tuple(table.iloc[dropped])}
+
+
+def test_the_split_ignores_the_public_seed_and_uses_fresh_salt(table):
+    """Two releases with the same seed do not get the same split (the seed is public; the salt is not)."""
+    engine = PandasEngine(table, "t")
+    parts = [_rows(split_holdout(engine, 0.2)[1].fetch_rows(["k"])) for _ in range(2)]
+    assert parts[0] != parts[1]
+    release = synthesize_table(engine, {}, SynthesisConfig(epsilon=1.0, generator="mst", holdout=0.2, seed=7,
+                                                           options={"iters": 20}))
+    again = synthesize_table(engine, {}, SynthesisConfig(epsilon=1.0, generator="mst", holdout=0.2, seed=7,
+                                                         options={"iters": 20}))
+    assert _rows(release.evaluation.holdout) != _rows(again.evaluation.holdout)
+    assert 400 < len(release.evaluation.holdout) < 800
