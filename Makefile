@@ -19,7 +19,7 @@ TEST_DB := $(abspath $(IT))/dpsynth_test.duckdb
 FRESH    = rm -f "$(1)" "$(1).wal"
 endif
 
-.PHONY: venv demo test unit integration bench clean
+.PHONY: venv demo test unit integration bench audit clean
 
 venv: $(STAMP)
 
@@ -56,6 +56,12 @@ test: unit integration
 
 bench: venv
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Full-size empirical privacy audit (about 30 CPU-minutes): prints its tables and rewrites the figures block of
+# docs/privacy_audit.md. AUDIT_ARGS="--scale 0.4" runs the same plan with fewer runs, "--jobs 2" two processes.
+# The CI-size version is `pytest tests/audit` (part of `make unit`).
+audit: venv
+	$(BIN)/python tests/audit/full_audit.py $(AUDIT_ARGS)
 
 clean:
 	rm -rf $(VENV) $(IT)/target $(IT)/dbt_packages $(IT)/logs $(IT)/*.duckdb $(IT)/*.duckdb.wal

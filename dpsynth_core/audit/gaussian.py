@@ -91,7 +91,8 @@ def gdp_audit(out_values: Sequence[float], in_values: Sequence[float], mu_claime
     return MuAudit(mu_hat, se, mu_lower, float(mu_claimed), n_out, n_in, confidence)
 
 
-def standardised_sum(noisy: Sequence[float], exact_out: Sequence[float], sigmas: Sequence[float]) -> tuple[float, float]:
+def standardised_sum(noisy: Sequence[float], exact_out: Sequence[float], sigmas: Sequence[float]
+                     ) -> tuple[float, float]:
     """Likelihood-ratio score of several Gaussian measurements of one canary cell each.
 
     Args:

@@ -8,9 +8,19 @@ import math
 import numpy as np
 import pytest
 
-from dpsynth_core.audit import (clopper_pearson, epsilon_lower_bound, gdp_audit, lower_bound, mu_for_rho,
-                                one_run_audit, one_run_epsilon, perfect_attack_ceiling, scan_audit, split_audit,
-                                upper_bound)
+from dpsynth_core.audit import (
+    clopper_pearson,
+    epsilon_lower_bound,
+    gdp_audit,
+    lower_bound,
+    mu_for_rho,
+    one_run_audit,
+    one_run_epsilon,
+    perfect_attack_ceiling,
+    scan_audit,
+    split_audit,
+    upper_bound,
+)
 from dpsynth_core.audit.gaussian import mu_standard_error, standardised_sum
 
 
