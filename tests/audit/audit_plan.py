@@ -27,7 +27,7 @@ def real_scenarios(size: str) -> list[Scenario]:
     """The real generators at claimed epsilon 1 (plus the two controls of the mutation checks)."""
     n = _runs(size, 50, 500)
     options = CHEAP if size == "ci" else {"mst": {}, "aim": {"iters": 30, "final_iters": 100}, "copula": {}}
-    runs = {"mst": n, "aim": _runs(size, 30, 500), "copula": _runs(size, 40, 500)}
+    runs = {"mst": n, "aim": _runs(size, 30, 500), "copula": _runs(size, 30, 500)}
     return [Scenario(g, g, 1.0, runs[g], options[g]) for g in ("mst", "aim", "copula")] + controls(size)
 
 
@@ -35,7 +35,7 @@ def controls(size: str) -> list[Scenario]:
     """Real-code twins of the mutation scenarios (same audit, same settings): these must pass."""
     return [
         Scenario("copula-discovered", "copula", 1.0, _runs(size, 30, 500), discovered=True),
-        Scenario("copula-holdout", "copula", 1.0, _runs(size, 100, 500), holdout=0.3, table_rows=2000),
+        Scenario("copula-holdout", "copula", 1.0, _runs(size, 120, 500), holdout=0.3, table_rows=2000),
         Scenario("mst-mu", "mst", MU_EPSILON, _runs(size, 50, 500), CHEAP["mst"], mu_audit=True,
                  scores=("wb_llr",), synthetic_rows=100),
     ]
@@ -68,8 +68,8 @@ def mutation_checks(size: str) -> list[MutationCheck]:
 
     zero = per_gen("zero_noise")
     domain = per_gen("domain_from_data", discovered=True, runs=_runs(size, 30, 200))
-    seed = (Scenario("seed_split-copula", "copula", 1.0, _runs(size, 100, 200), holdout=0.3, table_rows=2000),)
-    half = tuple(Scenario(f"half_sensitivity-{g}", g, MU_EPSILON, _runs(size, 50, 200), CHEAP[g], mu_audit=True,
+    seed = (Scenario("seed_split-copula", "copula", 1.0, _runs(size, 120, 200), holdout=0.3, table_rows=2000),)
+    half = tuple(Scenario(f"half_sensitivity-{g}", g, MU_EPSILON, _runs(size, 60, 200), CHEAP[g], mu_audit=True,
                           scores=("wb_llr",), synthetic_rows=100) for g in (("mst",) if ci else gens))
     uncharged = () if ci else tuple(Scenario(f"uncharged_selection-{g}", g, 1.0, 200, CHEAP[g], mu_audit=True)
                                     for g in ("mst", "aim"))

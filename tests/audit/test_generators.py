@@ -35,3 +35,16 @@ def test_dp_sgd_one_run_audit_finds_no_violation(scenario):
     assert result.audit.ceiling > scenario.epsilon, "this audit could not have failed"
     assert {a.score for a in result.audits} >= {"bb_tag", "wb_tag"}
     assert not result.flagged, result.summary()
+
+
+def test_every_fit_draws_fresh_noise():
+    """Runs are independent: two fits on the same table release different noisy measurements (no repeated seed)."""
+    from audit_plan import CHEAP
+
+    from dpsynth_core.audit.harness import Scenario, fit_once
+
+    scenario = Scenario("noise", "copula", 1.0, 1, CHEAP["copula"], synthetic_rows=10)
+    table = scenario.table()
+    first, second = (fit_once(scenario, table, canary=False)[1].measurements for _ in range(2))
+    assert len(first) == len(second) > 0
+    assert any((a.noisy != b.noisy).any() for a, b in zip(first, second))
