@@ -164,6 +164,22 @@ def write_doc(path: Path, body: str, header: str) -> None:
     path.write_text(doc[:start + len(MARK_START)] + "\n" + header + "\n\n" + body + "\n" + doc[end:])
 
 
+def repeat(todo: list[dict], times: int) -> int:
+    """Flag counts of each task over `times` independent repetitions."""
+    print("| audit | mutation | flagged | required | measured (min / median / max) | s per repetition |")
+    print("|---|---|---|---|---|---|")
+    for task in todo:
+        rows = [run_task(task) for _ in range(times)]
+        key = "measured" if rows[0]["kind"] == "mechanism" else "eps_lb"
+        if "mu_lower" in rows[0] and task["mutation"] in (None, "half_sensitivity"):
+            key = "mu_lower"
+        values = sorted(float(r[key]) for r in rows)
+        print(f"| {rows[0]['name']} ({key}) | {task['mutation'] or 'real'} | {sum(r['flagged'] for r in rows)}/{times} "
+              f"| {'yes' if task['must_flag'] else 'no'} | {_num(values[0])} / {_num(values[len(values) // 2])} / "
+              f"{_num(values[-1])} | {sum(r['seconds'] for r in rows) / times:.1f} |", flush=True)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=("full", "ci"), default="full")
@@ -172,11 +188,16 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "privacy_audit.md"))
     parser.add_argument("--json", default=None, help="also write every row as JSON")
     parser.add_argument("--only", default=None, help="run only tasks whose name contains this")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run each selected task this many times and print how often it was flagged "
+                             "(catch rate of a mutation, false-alarm rate of the real code); writes no doc")
     args = parser.parse_args(argv)
 
     todo = tasks(args.size, args.scale)
     if args.only:
         todo = [t for t in todo if args.only in (t.get("scenario").name if "scenario" in t else t["mechanism"])]
+    if args.repeat > 1:
+        return repeat(todo, args.repeat)
     start = time.perf_counter()
     if args.jobs > 1:
         with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
