@@ -4,7 +4,7 @@ Every mutation monkeypatches one stable seam only, so re-pointing after a refact
 - module-level names inside `dpsynth_core.measurement.private_table` (looked up at call time by `PrivateTable`):
   `discrete_gaussian`, `exponential_rho`, `threshold_for`;
 - `dpsynth_core.measurement.holdout.split_holdout` (and every dpsynth_core module that imported that function by name).
-An audit that cannot flag these proves nothing (tests/audit/test_mutations_flagged.py).
+An audit that cannot flag these proves nothing (tests/audit/test_audit_mutations.py).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A harness that cannot catch these proves nothing. `audit_plan.mutation_checks` names, per mutation, the generator
 scenarios and the mechanism audit that must flag it; the real-code twins of the same scenarios pass in
-test_generators.py / test_mechanisms.py.
+test_audit_generators.py / test_audit_mechanisms.py.
 """
 
 from __future__ import annotations
