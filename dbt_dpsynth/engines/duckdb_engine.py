@@ -79,7 +79,7 @@ class DuckDBEngine(Engine):
         result = coded.aggregate(f"{groups}, count(*) AS n", groups).fetchnumpy()
         return dense_from_groups(shape, [result[f"c{i}"] for i in range(len(binnings))], result["n"])
 
-    def value_counts(self, column: str) -> list[tuple[object, int]]:
+    def count_values(self, column: str) -> list[tuple[object, int]]:
         col = quote_ident(column)
         rows = self.relation.filter(f"{col} IS NOT NULL").aggregate(f"{col} AS v, count(*) AS n", col).fetchall()
         return [(v, int(n)) for v, n in rows]
@@ -87,8 +87,8 @@ class DuckDBEngine(Engine):
     def fetch_rows(self, columns: Sequence[str]) -> pd.DataFrame:
         return self.relation.project(", ".join(quote_ident(c) for c in columns)).df()
 
-    def partition(self, fraction: float, salt: bytes) -> tuple["DuckDBEngine", "DuckDBEngine"]:
-        """Keyed-hash partition (see `Engine.partition`): `hash(salt, row values)` decides each row's side; the two
+    def partition_rows(self, fraction: float, salt: bytes) -> tuple["DuckDBEngine", "DuckDBEngine"]:
+        """Keyed-hash partition (see `Engine.partition_rows`): `hash(salt, row values)` decides each row's side; the two
         sides are filters on the same relation, so nothing is materialised."""
         from dpsynth_core.measurement.pandas_engine import hash_threshold
 

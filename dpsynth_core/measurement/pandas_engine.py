@@ -68,14 +68,14 @@ class PandasEngine(Engine):
         flat = np.ravel_multi_index(codes, shape) if len(codes) > 1 else codes[0]
         return np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape).astype(np.int64)
 
-    def value_counts(self, column: str) -> list[tuple[object, int]]:
+    def count_values(self, column: str) -> list[tuple[object, int]]:
         vc = self.frame[column].dropna().value_counts(sort=False)
         return [(_plain(v), int(c)) for v, c in vc.items()]
 
     def fetch_rows(self, columns: Sequence[str]) -> pd.DataFrame:
         return self.frame.loc[:, list(columns)].copy()
 
-    def partition(self, fraction: float, salt: bytes) -> tuple["PandasEngine", "PandasEngine"]:
+    def partition_rows(self, fraction: float, salt: bytes) -> tuple["PandasEngine", "PandasEngine"]:
         part = keyed_row_hash(self.frame, salt) < hash_threshold(fraction)
         return (PandasEngine(self.frame.loc[~part].reset_index(drop=True), self.relation_name),
                 PandasEngine(self.frame.loc[part].reset_index(drop=True), self.relation_name + " (holdout)"))

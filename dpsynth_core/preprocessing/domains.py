@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..accounting.budget import PrivacyBudget
 from ..accounting.zcdp import sigma_for_rho
 from ..errors import ConfigError, InputError
 from ..measurement.binning import Binning, CategoricalBinning, NumericBinning
@@ -392,13 +393,16 @@ def _quantile_edges(fine_edges: np.ndarray, weights: np.ndarray, n_bins: int, in
     return tuple(float(e) for e in edges if lo <= e <= hi)
 
 
-def resolve_domains(private: PrivateTable, spec: TableSpec, rho: float, delta_threshold: float,
+def resolve_domains(private: PrivateTable, spec: TableSpec, budget: PrivacyBudget, delta_threshold: float,
                     options: PreprocessOptions = PreprocessOptions()) -> TableDomain:
-    """Resolve every column's domain, spending at most `rho` (and `delta_threshold` in total) on DP discovery."""
+    """Resolve every column's domain, spending at most `budget` (a node of the release's budget tree; and
+    `delta_threshold` in total) on DP discovery. The measurements each column needs are planned from the spec (public)
+    first, and the node's rho is split evenly over them."""
     types = {c.name: c for c in private.schema()}
     plan = {c.name: _stages(c) for c in spec.columns if c.kind != ColumnKind.IDENTIFIER}
     n_measurements = sum(len(s) for s in plan.values())
     n_thresholded = sum(s.count("discover_categories") for s in plan.values())
+    rho = budget.rho_total
     if n_measurements and rho <= 0:
         needing = [c for c, s in plan.items() if s]
         raise ConfigError(f"columns {needing} have no public domain and the preprocessing budget is zero.",
@@ -420,9 +424,9 @@ def resolve_domains(private: PrivateTable, spec: TableSpec, rho: float, delta_th
                                                                                col.nullable),
                                         source.type, source.family.value))
         elif col.kind == ColumnKind.CATEGORICAL:
-            domains.append(_categorical(private, col, source, sigma, delta_each, options, warnings))
+            domains.append(_categorical(private, budget, col, source, sigma, delta_each, options, warnings))
         else:
-            domains.append(_numeric(private, col, source, sigma, options, warnings))
+            domains.append(_numeric(private, budget, col, source, sigma, options, warnings))
     if not domains:
         raise InputError("no column can be modelled (all are identifiers).", table=spec.name,
                          fix="declare at least one non-identifier column.")
@@ -430,13 +434,13 @@ def resolve_domains(private: PrivateTable, spec: TableSpec, rho: float, delta_th
                        tuple(warnings))
 
 
-def _categorical(private, col, source, sigma, delta_each, options, warnings) -> ColumnDomain:
+def _categorical(private, budget, col, source, sigma, delta_each, options, warnings) -> ColumnDomain:
     if col.categories is not None:
         values = tuple(_coerce_category(v, source.family) for v in col.categories)
         return ColumnDomain(col.name, col.kind, CategoricalBinning(col.name, values, True, col.nullable),
                             source.type, source.family.value)
     noisy = private.discover_categories(col.name, sigma, delta_each, step=f"domain:{col.name}",
-                                        max_categories=options.max_categories)
+                                        max_categories=options.max_categories, budget=budget)
     if not noisy:
         warnings.append(f"column {col.name!r}: no category cleared the DP threshold; it will be all null. Declare "
                         f"its categories, raise epsilon, or mark it as an identifier.")
@@ -445,24 +449,25 @@ def _categorical(private, col, source, sigma, delta_each, options, warnings) -> 
                         source.family.value, discovered=True)
 
 
-def _measure_integrality(private, col, sigma) -> bool:
+def _measure_integrality(private, budget, col, sigma) -> bool:
     """DP test of 'this float column holds integers': one noisy count of integral vs fractional non-null values."""
     counts = private.measure([NumericBinning(col.name, (0.0, 1e-9, 1.0), True, fractional=True)], sigma,
-                             step=f"integrality:{col.name}")
+                             step=f"integrality:{col.name}", budget=budget)
     integral, fractional = float(counts[0]), float(counts[1])
     return integral > _SIGNIFICANT_SIGMAS * sigma and fractional < max(_SIGNIFICANT_SIGMAS * sigma, 0.01 * integral)
 
 
-def _numeric(private, col, source, sigma, options, warnings) -> ColumnDomain:
+def _numeric(private, budget, col, source, sigma, options, warnings) -> ColumnDomain:
     is_dt = col.kind == ColumnKind.DATETIME
     stages = _stages(col)
-    integral = "integrality" in stages and _measure_integrality(private, col, sigma)
+    integral = "integrality" in stages and _measure_integrality(private, budget, col, sigma)
     as_int = col.kind == ColumnKind.INTEGER or integral
     if col.lower is not None:
         lo, hi = col.lower, col.upper
     else:
         grid = YEAR_EDGES if is_dt else MAGNITUDE_EDGES
-        counts = private.measure([NumericBinning(col.name, grid, True, is_dt)], sigma, step=f"bounds:{col.name}")
+        counts = private.measure([NumericBinning(col.name, grid, True, is_dt)], sigma, step=f"bounds:{col.name}",
+                                 budget=budget)
         found = _significant_range(counts[:-1], sigma)
         if found is None:
             warnings.append(f"column {col.name!r}: no value range cleared the DP threshold; using the widest grid "
@@ -486,7 +491,7 @@ def _numeric(private, col, source, sigma, options, warnings) -> ColumnDomain:
     else:
         fine = np.asarray(_fine_grid(lo, hi, as_int, options.fine_bins))
         counts = private.measure([NumericBinning(col.name, tuple(fine), True, is_dt)], sigma,
-                                 step=f"histogram:{col.name}")[:-1].astype(float)
+                                 step=f"histogram:{col.name}", budget=budget)[:-1].astype(float)
         found = _mass_range(counts, sigma)
         if found is not None and col.lower is None:   # trim DP bounds to where the mass is (declared bounds stay)
             fine = fine[found[0]:found[1] + 2]

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(not DBT.exists(), reason="dbt is not installed i
 
 def composed_epsilon(n: int) -> float:
     cfg = SynthesisConfig(epsilon=1.0)
-    conv, _ = cfg.delta_split()
+    conv = cfg.budget_plan().delta_conversion
     entry = {"rho": cfg.requested_rho(), "delta": cfg.resolved_delta(), "delta_conversion": conv, "epsilon": 1.0}
     return compose([entry] * n).epsilon
 

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def request(epsilon: float = 1.0, key: str | None = "patients") -> L.ReleaseRequest:
     cfg = SynthesisConfig(epsilon=epsilon)
-    conv, _ = cfg.delta_split()
+    conv = cfg.budget_plan().delta_conversion
     return L.ReleaseRequest(source_relation="patients", model="model.p.syn", target_relation='"db"."main"."syn"',
                             budget_key=key, generator="mst", epsilon=epsilon, delta=cfg.resolved_delta(),
                             delta_conversion=conv, rho=cfg.requested_rho(), accountant="zcdp", seed=None, rows=None,

@@ -33,8 +33,8 @@ def test_removing_one_row_changes_the_training_part_by_at_most_that_row(table, e
 
     salt = b"the same secret salt"
     for dropped in (0, 1, 1500, 2999):
-        train_d, _ = engine_of(table).partition(0.2, salt)
-        train_n, _ = engine_of(table.drop(index=dropped).reset_index(drop=True)).partition(0.2, salt)
+        train_d, _ = engine_of(table).partition_rows(0.2, salt)
+        train_n, _ = engine_of(table.drop(index=dropped).reset_index(drop=True)).partition_rows(0.2, salt)
         diff = _rows(train_d.fetch_rows(list(table.columns))) ^ _rows(train_n.fetch_rows(list(table.columns)))
         assert diff <= {tuple(table.iloc[dropped])}
 
