@@ -88,12 +88,16 @@ class DuckDBEngine(Engine):
         return self.relation.project(", ".join(quote_ident(c) for c in columns)).df()
 
     def partition_rows(self, fraction: float, salt: bytes) -> tuple["DuckDBEngine", "DuckDBEngine"]:
-        """Keyed-hash partition (see `Engine.partition_rows`): `hash(salt, row values)` decides each row's side; the two
-        sides are filters on the same relation, so nothing is materialised."""
+        """Keyed-hash partition (see `Engine.partition_rows`): `hash(salt, row values, occurrence)` decides each row's
+        side, where `occurrence` numbers identical rows 1..m (so copies of a row are split like distinct rows, and
+        removing one copy only removes the last number). Both sides are filters on the same relation: nothing is
+        materialised."""
         from dpsynth_core.measurement.pandas_engine import hash_threshold
 
         columns = ", ".join(quote_ident(c) for c in self.relation.columns)
-        key = _literal(salt.hex())
-        part = f"hash({key}, {columns}) < {int(hash_threshold(fraction))}::UBIGINT"
-        return (DuckDBEngine(self.relation.filter(f"NOT ({part})"), self.relation_name, self._connection),
-                DuckDBEngine(self.relation.filter(part), self.relation_name + " (holdout)", self._connection))
+        numbered = self.relation.project(f"*, row_number() OVER (PARTITION BY {columns}) AS __dpsynth_occurrence")
+        part = (f"hash({_literal(salt.hex())}, {columns}, __dpsynth_occurrence) < "
+                f"{int(hash_threshold(fraction))}::UBIGINT")
+        return (DuckDBEngine(numbered.filter(f"NOT ({part})").project(columns), self.relation_name, self._connection),
+                DuckDBEngine(numbered.filter(part).project(columns), self.relation_name + " (holdout)",
+                             self._connection))

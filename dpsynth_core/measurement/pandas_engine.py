@@ -89,11 +89,16 @@ def hash_threshold(fraction: float) -> np.uint64:
 
 
 def keyed_row_hash(frame: pd.DataFrame, salt: bytes) -> np.ndarray:
-    """uint64 hash of each row's values, keyed by `salt` (SipHash with a 16-byte key derived from the salt)."""
+    """uint64 hash of each row's values and its occurrence number among identical rows (1..m), keyed by `salt`
+    (SipHash with a 16-byte key derived from the salt). Copies of a row get different hashes, and removing one copy
+    only removes the last occurrence number."""
     import hashlib
 
     key = hashlib.blake2b(salt, digest_size=8).hexdigest()   # 16 characters, as pandas wants
-    return pd.util.hash_pandas_object(frame, index=False, hash_key=key).to_numpy(dtype=np.uint64)
+    occurrence = frame.groupby(list(frame.columns), dropna=False, sort=False).cumcount() if len(frame.columns) else \
+        pd.Series(np.arange(len(frame)))
+    numbered = frame.assign(__dpsynth_occurrence=occurrence.to_numpy())
+    return pd.util.hash_pandas_object(numbered, index=False, hash_key=key).to_numpy(dtype=np.uint64)
 
 
 def _plain(v):
