@@ -295,7 +295,8 @@ class ScanReport:
                 lines += [f"#   {f.column}: {'; '.join(f.reasons)}" for f in chosen]
         return "\n".join(lines) + "\n"
 
-    def to_text(self) -> str:
+    def to_text(self, style: str = "spec") -> str:
+        """The report for a terminal: the notice, one line per flagged column, then `to_yaml(style)`."""
         out = [f"dpsynth scan {self.table}: {self.rows} rows scanned, {len(self.findings)} columns.", self.notice, ""]
         width = max([len(f.column) for f in self.findings] + [6])
         for f in self.flagged:
@@ -303,7 +304,7 @@ class ScanReport:
         quiet = len(self.findings) - len(self.flagged)
         out.append(f"  ({quiet} other column{'s' if quiet != 1 else ''}: nothing found)" if self.flagged
                    else "  nothing found: no column looks like an identifier.")
-        out += ["", self.to_yaml("spec")]
+        out += ["", self.to_yaml(style)]
         return "\n".join(out)
 
 

@@ -46,7 +46,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -116,22 +116,29 @@ def new_key() -> str:
 
 
 class _GreenBits:
-    """Keyed PRF: cell -> 10 independent fair bits (bit s = sub-cell s is green), cached per distinct cell."""
+    """Keyed PRF: cell code -> 10 independent fair bits (bit s = sub-cell s is green), cached per distinct cell.
+
+    The PRF is keyed BLAKE2b (a cryptographic PRF) on the 9-byte encoding domain + cell code, under a key derived
+    from the secret, so a table's green pattern reveals nothing about other cells or about the secret.
+    """
 
     def __init__(self, key: bytes | str):
         self._prf_key = hmac.new(_key_bytes(key), SCHEME.encode() + b" green", hashlib.sha256).digest()
-        self._cache: dict[bytes, int] = {}
+        self._cache: dict[tuple[bytes, int], int] = {}
 
-    def bits(self, cell: bytes) -> int:
-        out = self._cache.get(cell)
-        if out is None:
-            digest = hashlib.blake2b(cell, key=self._prf_key, digest_size=8).digest()
-            out = int.from_bytes(digest, "little") & ((1 << SUBCELLS) - 1)
-            self._cache[cell] = out
+    def bits(self, domain: bytes, codes: np.ndarray) -> np.ndarray:
+        """The green bits (int64, low 10 bits) of each cell code of `domain` (b"f" floats, b"t" timestamps)."""
+        out = np.empty(len(codes), dtype=np.int64)
+        mask = (1 << SUBCELLS) - 1
+        cache, key = self._cache, self._prf_key
+        for i, code in enumerate(codes.tolist()):
+            bits = cache.get((domain, code))
+            if bits is None:
+                digest = hashlib.blake2b(domain + code.to_bytes(8, "little", signed=True), key=key,
+                                         digest_size=8).digest()
+                bits = cache[(domain, code)] = int.from_bytes(digest, "little") & mask
+            out[i] = bits
         return out
-
-    def green(self, cells: Sequence[bytes], subcells: np.ndarray) -> np.ndarray:
-        return np.array([(self.bits(c) >> int(s)) & 1 for c, s in zip(cells, subcells)], dtype=bool)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -143,8 +150,9 @@ class _Cells:
     """Decomposition of the eligible values of one column: `index` = positions in the column; a value is
     `sign * (anchor + (subcell + offset) * width)` with `offset` in (0, 1)."""
 
+    domain: bytes               # b"f" (floats) or b"t" (timestamps): separates the two kinds of cell codes
     index: np.ndarray
-    cells: list[bytes]
+    codes: np.ndarray           # int64 cell code (sign, decade and 4 leading digits; or the minute)
     subcell: np.ndarray
     offset: np.ndarray
     anchor: np.ndarray
@@ -180,9 +188,9 @@ def _float_cells(values: np.ndarray) -> _Cells:
     offset = pos - sub
     keep = (offset > _ROUND) & (offset < 1 - _ROUND)   # values round at 5 significant digits carry no mark
     negative = x[idx] < 0
-    cells = [f"f{'-' if n else '+'}{e}:{int(c)}".encode()
-             for n, e, c in zip(negative[keep], exp[keep], cell[keep])]
-    return _Cells(idx[keep], cells, sub[keep].astype(np.int64), offset[keep], (cell * cell_unit)[keep],
+    # code = ((decade + 400) * 2 + sign) * 10^S + leading digits: unique per cell, float decades span -324..308
+    codes = ((exp + 400) * 2 + negative) * 10 ** SIGNIFICANT_DIGITS + cell.astype(np.int64)
+    return _Cells(b"f", idx[keep], codes[keep], sub[keep].astype(np.int64), offset[keep], (cell * cell_unit)[keep],
                   (cell_unit / SUBCELLS)[keep], np.where(negative, -1.0, 1.0)[keep])
 
 
@@ -203,9 +211,8 @@ def _datetime_cells(ns: np.ndarray, mask: np.ndarray) -> _Cells:
     sub = within // _SUBCELL_NS
     offset = (within - sub * _SUBCELL_NS) / _SUBCELL_NS
     keep = (offset > _ROUND) & (offset < 1 - _ROUND)   # whole 6-second instants (dates, midnights) carry no mark
-    cells = [f"t{int(c)}".encode() for c in cell[keep]]
     k = int(keep.sum())
-    return _Cells(idx[keep], cells, sub[keep].astype(np.int64), offset[keep],
+    return _Cells(b"t", idx[keep], cell[keep].astype(np.int64), sub[keep].astype(np.int64), offset[keep],
                   (cell * DATETIME_CELL_NS)[keep].astype(float), np.full(k, float(_SUBCELL_NS)), np.ones(k))
 
 
@@ -274,7 +281,8 @@ class Detection:
     def to_dict(self) -> dict[str, Any]:
         return {"scheme": self.scheme, "key_fingerprint": self.key_fingerprint, "cells": self.cells,
                 "green": self.green, "green_fraction": self.green_fraction, "score": self.score,
-                "p_value": self.p_value, "log10_p_value": self.log10_p_value, "alpha": self.alpha, "detected": self.detected, "columns": list(self.columns)}
+                "p_value": self.p_value, "log10_p_value": self.log10_p_value, "alpha": self.alpha,
+                "detected": self.detected, "columns": list(self.columns)}
 
 
 def _candidate_columns(frame: pd.DataFrame, columns: Iterable[str] | None) -> list[str]:
@@ -323,14 +331,16 @@ def embed(frame: pd.DataFrame, key: bytes | str, *, columns: Iterable[str] | Non
         else:
             values = series.to_numpy(dtype=float, na_value=np.nan)
             cells = _float_cells(values)
-        if not cells.cells:
+        if not len(cells.codes):
             continue
-        bits = np.array([green_bits.bits(c) for c in cells.cells], dtype=np.int64)
+        bits = green_bits.bits(cells.domain, cells.codes)
         is_green = ((bits >> cells.subcell) & 1).astype(bool)
-        target = cells.subcell.copy()
-        for i in np.flatnonzero(~is_green & (bits != 0)):
-            options = [s for s in range(SUBCELLS) if (bits[i] >> s) & 1]
-            target[i] = options[rng.integers(len(options))]
+        # a red value moves to one of its cell's green sub-cells, chosen uniformly: the k-th set bit, k uniform
+        green_matrix = ((bits[:, None] >> np.arange(SUBCELLS)) & 1).astype(bool)
+        n_green = green_matrix.sum(axis=1)
+        k = np.floor(rng.random(len(bits)) * n_green).astype(np.int64)
+        chosen = np.argmax(np.cumsum(green_matrix, axis=1) > k[:, None], axis=1)
+        target = np.where(is_green | (n_green == 0), cells.subcell, chosen)
         if _is_datetime(series):
             new = _datetime_values(cells, target)
             ok = np.ones(len(new), dtype=bool)
@@ -362,17 +372,25 @@ def embed(frame: pd.DataFrame, key: bytes | str, *, columns: Iterable[str] | Non
     return out, WatermarkStamp(SCHEME, key_fingerprint(key), tuple(marked_cols), marked, moved)
 
 
-def _observations(frame: pd.DataFrame, columns: list[str]) -> set[tuple[bytes, int]]:
-    """Distinct (cell, sub-cell) pairs of the eligible values: the independent trials of the test."""
-    seen: set[tuple[bytes, int]] = set()
-    for name in columns:
-        series = frame[name]
-        if _is_datetime(series):
-            cells = _datetime_cells(*_datetime_ns(series))
-        else:
-            cells = _float_cells(series.to_numpy(dtype=float, na_value=np.nan))
-        seen.update(zip(cells.cells, cells.subcell.tolist()))
-    return seen
+def _observations(frame: pd.DataFrame, columns: list[str], green_bits: _GreenBits) -> tuple[int, int]:
+    """(distinct (cell, sub-cell) pairs of the eligible values, how many are green): the trials of the test and
+    their successes. Repeated pairs count once (they would not be independent trials)."""
+    n = green = 0
+    for domain in (b"f", b"t"):
+        parts = []
+        for name in columns:
+            series = frame[name]
+            if _is_datetime(series) == (domain == b"t"):
+                cells = (_datetime_cells(*_datetime_ns(series)) if domain == b"t"
+                         else _float_cells(series.to_numpy(dtype=float, na_value=np.nan)))
+                parts.append(cells.codes * SUBCELLS + cells.subcell)
+        if not parts:
+            continue
+        pairs = np.unique(np.concatenate(parts))
+        codes, subcells = np.divmod(pairs, SUBCELLS)
+        n += len(pairs)
+        green += int(((green_bits.bits(domain, codes) >> subcells) & 1).sum())
+    return n, green
 
 
 def _log10_tail(k: int, n: int) -> float:
@@ -400,11 +418,9 @@ def detect(frame: pd.DataFrame, key: bytes | str, *, columns: Iterable[str] | No
         raise ConfigError(f"alpha={alpha!r} must be in (0, 1).", fix="use e.g. alpha=1e-6.")
     green_bits = _GreenBits(key)
     names = _candidate_columns(frame, columns)
-    observed = _observations(frame, names)
-    n = len(observed)
-    green = sum((green_bits.bits(cell) >> sub) & 1 for cell, sub in observed)
+    n, green = _observations(frame, names, green_bits)
     p_value = float(stats.binom.sf(green - 1, n, 0.5)) if n else 1.0
-    log10_p = _log10_tail(green, n) if n else 0.0
+    log10_p = (math.log10(p_value) if p_value > 1e-300 else _log10_tail(green, n)) if n else 0.0
     score = (2 * green - n) / math.sqrt(n) if n else 0.0
     return Detection(SCHEME, key_fingerprint(key), n, int(green), float(score), p_value, float(alpha), tuple(names),
                      log10_p)

@@ -19,7 +19,7 @@ def _parse_timestamps(frame: pd.DataFrame) -> pd.DataFrame:
     """CSV text columns whose every non-null value is an ISO timestamp become timestamps (as DuckDB would type them)."""
     for name in frame.columns:
         column = frame[name]
-        if column.dtype != object or column.isna().all():
+        if not (column.dtype == object or pd.api.types.is_string_dtype(column.dtype)) or column.isna().all():
             continue
         sample = column.dropna().astype(str)
         if not sample.str.match(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}").all():

@@ -1,7 +1,7 @@
 """Budget policy of one budget key: a lifetime cap, optional caps per spending window, optional caps per release type.
 
 The value of one key under `dpsynth_budgets` (dbt var, or a YAML file for the CLI) is either a plain number, the
-lifetime cap as before, or a mapping in this vocabulary (every cap is an epsilon, composed in zCDP like the ledger does):
+lifetime cap as before, or a mapping in this vocabulary (every cap is an epsilon, composed in zCDP as in the ledger):
 
     dpsynth_budgets:
       patients: 3.0                     # plain number = lifetime cap

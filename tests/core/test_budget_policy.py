@@ -11,8 +11,15 @@ import threading
 import pytest
 
 from dpsynth_core.accounting.composition import compose
-from dpsynth_core.accounting.policy import (BudgetPolicy, Charge, Period, enforce_policy, evaluate_policy,
-                                            load_policy_file, parse_policies)
+from dpsynth_core.accounting.policy import (
+    BudgetPolicy,
+    Charge,
+    Period,
+    enforce_policy,
+    evaluate_policy,
+    load_policy_file,
+    parse_policies,
+)
 from dpsynth_core.config import SynthesisConfig
 from dpsynth_core.errors import BudgetExceededError, BudgetPolicyExceededError, ConfigError
 
