@@ -368,7 +368,9 @@ class Charge:
     @classmethod
     def from_mapping(cls, row: Mapping[str, Any]) -> "Charge":
         """From a ledger row / composition entry; `charged_at` falls back to `started_at` (the reservation time)."""
-        charged = row.get("charged_at", row.get("started_at"))
+        charged = row.get("charged_at")
+        if charged is None:
+            charged = row.get("started_at")
         return cls(epsilon=float(row.get("epsilon") or 0.0), rho=float(row.get("rho") or 0.0),
                    delta=float(row.get("delta") or 0.0),
                    delta_conversion=None if row.get("delta_conversion") is None else float(row["delta_conversion"]),
@@ -559,7 +561,8 @@ def refusal_error(decision: PolicyDecision) -> BudgetPolicyExceededError:
             wait = f"wait until {_fmt_time(level.frees_at)}, when the request fits in the window, "
         else:
             wait = "waiting does not help (the request alone exceeds this window's cap); "
-        fix = (f"{wait}lower this model's epsilon, or raise {level.level.split()[0]} of {key!r} in var "
+        setting = "window_cap" if level.level.startswith("window ") else level.level
+        fix = (f"{wait}lower this model's epsilon, or raise {setting} of {key!r} in var "
                f"'dpsynth_budgets' {raise_hint}. Windows limit the spending rate only: the key's lifetime composed "
                f"loss (now epsilon={lifetime.spent:.4g} of {lifetime.cap:g}) keeps growing and never expires.")
     others = [lv.level + (" (delta)" if lv.unit == "delta" else "") for lv in decision.refusals[1:]]
