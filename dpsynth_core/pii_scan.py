@@ -185,10 +185,10 @@ _ID_OWNERS = ("case|patient|person|user|customer|client|member|account|subject|e
 NAME_RULES: tuple[tuple[re.Pattern, str, str, str], ...] = tuple((re.compile(p), role, s, why) for p, role, s, why in (
     (r"_e_?mail(_|address)", DIRECT, DROP, "name suggests an email address"),
     (r"_(phone|telephone|mobile|cellphone|fax|msisdn)(_|number)", DIRECT, DROP, "name suggests a phone number"),
-    (r"_(ssn|social_?security|nino|national_?(id|insurance)|passport|tax_?id|tin|nhs_?(no|number)|medicare|"
-     r"drivers?_?licen[cs]e|licen[cs]e_?(no|number))_", DIRECT, DROP, "name suggests a national id"),
-    (r"_(iban|bic|swift|credit_?card|card_?(no|number)|cc_?(no|number)|account_?(no|number)|bank_?account|"
-     r"routing_?number)_", DIRECT, DROP, "name suggests a bank or card number"),
+    ((r"_(ssn|social_?security|nino|national_?(id|insurance)|passport|tax_?id|tin|nhs_?(no|number)|medicare|"
+      r"drivers?_?licen[cs]e|licen[cs]e_?(no|number))_"), DIRECT, DROP, "name suggests a national id"),
+    ((r"_(iban|bic|swift|credit_?card|card_?(no|number)|cc_?(no|number)|account_?(no|number)|bank_?account|"
+      r"routing_?number)_"), DIRECT, DROP, "name suggests a bank or card number"),
     (r"_(ip|ip_?address|mac_?address|imei|cookie|device_?fingerprint)_", DIRECT, DROP,
      "name suggests a network or device identifier"),
     (r"_(first|last|full|given|family|middle|maiden|sur|nick)_?name_", DIRECT, DROP, "name suggests a person's name"),
@@ -280,8 +280,8 @@ class ScanReport:
         if style == "dbt":
             lines.append("columns:")
             for f in keep:
-                lines += [f"  - name: {f.column}", "    meta: {dpsynth: {kind: identifier}}"
-                          f"   # {'; '.join(f.reasons)}"]
+                reasons = "; ".join(f.reasons)
+                lines += [f"  - name: {f.column}", f"    meta: {{dpsynth: {{kind: identifier}}}}   # {reasons}"]
         elif style == "spec":
             lines.append("columns:" + ("" if keep else " {}"))
             lines += [f"  {f.column}: {{kind: identifier}}   # {'; '.join(f.reasons)}" for f in keep]
@@ -358,8 +358,8 @@ def scan_column(name: str, series: pd.Series) -> ColumnFinding:
     if not numeric_or_time and non_null >= UNIQUE_MIN_ROWS and distinct >= UNIQUE_SHARE * non_null:
         mean_length = float(text.str.len().mean()) if text is not None and len(text) else 0.0
         if text is not None and mean_length > FREE_TEXT_LENGTH and text.str.contains(" ").mean() > 0.5:
-            reasons.append((DIRECT, DROP, f"free text: {distinct} distinct of {non_null} values, mean length "
-                                          f"{mean_length:.0f}"))
+            what = f"free text: {distinct} distinct of {non_null} values, mean length {mean_length:.0f}"
+            reasons.append((DIRECT, DROP, what))
         elif by_name and by_name[1] == GENERALISE:
             reasons.append((QUASI, GENERALISE, f"{distinct} distinct of {non_null} values (nearly one per row)"))
         else:

@@ -29,8 +29,10 @@ Properties:
   coarser than the sub-cell, e.g. 2 decimals on values below 100), truncating timestamps to the minute, adding noise,
   replacing or dropping the continuous/timestamp columns, or re-synthesising (fitting any model to the table and
   sampling from it). Tables without a continuous or timestamp column cannot be marked. Anyone holding the key can
-  remove the mark precisely or forge it, so the key never goes to the warehouse or to recipients. The watermark is a
-  tracing aid for copies passed on as received, not proof against a deliberate remover. A positive detection says
+  remove the mark precisely or forge it, so the key never goes to the warehouse or to recipients. Recipients who
+  compare differently keyed copies of the same rows see which values differ: give each its own sample of the model.
+  The watermark is a tracing aid for copies passed on as received, not proof against a deliberate remover. A positive
+  detection says
   "these values were post-processed with this key", and its p-value is the chance of that score without the key.
 
 Keys: bytes from an environment variable (`DPSYNTH_WATERMARK_KEY` by default) or a secrets file (`load_key`), at
@@ -345,7 +347,7 @@ def embed(frame: pd.DataFrame, key: bytes | str, *, columns: Iterable[str] | Non
             new = _datetime_values(cells, target)
             ok = np.ones(len(new), dtype=bool)
             if bounds and name in bounds:
-                lo_ns, hi_ns = (int(round(float(b) * 1e9)) for b in bounds[name])
+                lo_ns, hi_ns = (round(float(b) * 1e9) for b in bounds[name])
                 ok = (new >= lo_ns) & (new <= hi_ns)
             ok &= bits != 0                  # a cell without a green sub-cell (1 in 1024) is left as it is
             result_ns = ns.copy()
@@ -435,11 +437,9 @@ def columns_from_domain(domain) -> tuple[list[str], dict[str, tuple[float, float
     names: list[str] = []
     bounds: dict[str, tuple[float, float]] = {}
     for column in domain.columns:
-        if column.kind == ColumnKind.CONTINUOUS and not column.integral:
-            pass
-        elif column.kind == ColumnKind.DATETIME and column.source_family != TypeFamily.DATE.value:
-            pass
-        else:
+        continuous = column.kind == ColumnKind.CONTINUOUS and not column.integral
+        timestamp = column.kind == ColumnKind.DATETIME and column.source_family != TypeFamily.DATE.value
+        if not (continuous or timestamp):
             continue
         names.append(column.name)
         edges = column.binning.edges

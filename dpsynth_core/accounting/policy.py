@@ -177,7 +177,7 @@ class BudgetPolicy:
     release_types: tuple[ReleaseTypeCap, ...] = ()
 
     @classmethod
-    def parse(cls, budget_key: str, value: Any, *, where: str = "var 'dpsynth_budgets'") -> "BudgetPolicy":
+    def parse(cls, budget_key: str, value: Any, *, where: str = "var 'dpsynth_budgets'") -> BudgetPolicy:
         """Validate one key's value: a plain number (the lifetime cap) or a policy mapping.
 
         Raises ConfigError naming the key, the problem and the fix.
@@ -263,7 +263,7 @@ class BudgetPolicy:
         return tuple(out)
 
     @classmethod
-    def from_dict(cls, budget_key: str, value: Any) -> "BudgetPolicy":
+    def from_dict(cls, budget_key: str, value: Any) -> BudgetPolicy:
         """Inverse of `to_dict` (e.g. from JSON stored next to the caps); validated like `parse`."""
         return cls.parse(budget_key, value, where="a stored budget policy")
 
@@ -329,7 +329,7 @@ def utc_naive(value: Any) -> _dt.datetime | None:
     if value is None:
         return None
     if hasattr(value, "to_pydatetime"):         # pandas Timestamp
-        if value != value:                      # NaT
+        if value != value:  # noqa: PLR0124 - NaT is the one timestamp unequal to itself
             return None
         value = value.to_pydatetime()
     if isinstance(value, str):
@@ -366,7 +366,7 @@ class Charge:
     release_type: str | None = None
 
     @classmethod
-    def from_mapping(cls, row: Mapping[str, Any]) -> "Charge":
+    def from_mapping(cls, row: Mapping[str, Any]) -> Charge:
         """From a ledger row / composition entry; `charged_at` falls back to `started_at` (the reservation time)."""
         charged = row.get("charged_at")
         if charged is None:
