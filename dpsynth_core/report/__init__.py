@@ -6,7 +6,15 @@ Sections of a release report: Privacy, Utility, Privacy evaluation, Model card, 
 The Utility and Privacy evaluation sections show non-DP measurements of real rows and are marked as such.
 """
 
-from .build import SECTION_TITLES, file_stem, release_report, to_json, write_release_report, write_report
+from .build import (
+    SECTION_TITLES,
+    file_stem,
+    release_report,
+    release_summary,
+    to_json,
+    write_release_report,
+    write_report,
+)
 from .document import Report
 from .html import to_html
 from .inputs import ReleaseEvidence, evidence_from_rows
@@ -14,4 +22,5 @@ from .markdown import to_markdown
 from .plan import PlanRequest, plan_report
 
 __all__ = ["SECTION_TITLES", "PlanRequest", "ReleaseEvidence", "Report", "evidence_from_rows", "file_stem",
-           "plan_report", "release_report", "to_html", "to_json", "to_markdown", "write_release_report", "write_report"]
+           "plan_report", "release_report", "release_summary", "to_html", "to_json", "to_markdown",
+           "write_release_report", "write_report"]

@@ -32,6 +32,28 @@ def _banner(evidence: ReleaseEvidence) -> Text:
                 f"release evaluation on real rows was stored for it.{where}", "note")
 
 
+def release_summary(evidence: ReleaseEvidence) -> dict[str, Any]:
+    """The release in a few public numbers (for a model description / dbt `meta`, and the report's JSON `data`).
+
+    Public and DP numbers only: no evaluation result (not even which gates failed), since a model description
+    reaches a wider audience than the metrics table.
+    """
+    from .numbers import membership_auc_bound
+    from .sections.privacy import key_total
+
+    r, row = evidence.record, evidence.release_row or {}
+    eps, delta = float(r.get("epsilon_spent") or 0.0), float(r.get("delta") or 0.0)
+    total = key_total(evidence)
+    return {"release_id": evidence.release_id, "relation": r.get("relation"), "model": row.get("model"),
+            "target_relation": row.get("target_relation"), "generator": r.get("generator"),
+            "epsilon": r.get("epsilon"), "epsilon_spent": r.get("epsilon_spent"), "delta": r.get("delta"),
+            "accountant": r.get("accountant"), "rows": r.get("rows"), "privacy_unit": r.get("neighbouring"),
+            "membership_auc_bound": membership_auc_bound(eps, delta), "budget_key": evidence.budget_key,
+            "key_epsilon": None if total is None else total["epsilon"], "cap": evidence.cap,
+            "remaining": None if total is None else total["remaining"], "evaluated": evidence.evaluated,
+            "report_path": evidence.written_to}
+
+
 def release_report(evidence: ReleaseEvidence) -> Report:
     """The release report of `evidence` (deterministic: the same evidence gives the same document)."""
     r = evidence.record
@@ -44,7 +66,8 @@ def release_report(evidence: ReleaseEvidence) -> Report:
             "renderer": f"dpsynth {__version__}", "sensitive": evidence.evaluated}
     if evidence.written_to:
         meta["written_to"] = evidence.written_to
-    return Report("release", title, subtitle, _banner(evidence), tuple(b(evidence) for b in SECTION_BUILDERS), meta)
+    return Report("release", title, subtitle, _banner(evidence), tuple(b(evidence) for b in SECTION_BUILDERS), meta,
+                  {"summary": release_summary(evidence)})
 
 
 def _clean(obj: Any) -> Any:

@@ -149,6 +149,12 @@ def _deep_sections(req: PlanRequest) -> tuple[tuple[Section, ...], tuple[str, ..
     derived = {k: v for k, v in report.derived.items() if k != "privacy_level"}
     blocks: list = [Facts(tuple(fact(k, v, num(v) if isinstance(v, (int, float)) else str(v))
                                 for k, v in sorted(derived.items())))]
+    parts = [(k, derived.get(f"{k}_epsilon")) for k in ("preprocessing", "sgd")]
+    if all(isinstance(v, (int, float)) for _, v in parts):
+        blocks.append(Figure("bars", "Planned split of epsilon", {
+            "title": "planned split", "labels": ["zCDP preprocessing (DP histograms, row count)", "DP-SGD training"],
+            "values": [v for _, v in parts], "value_texts": [f"epsilon {num(v)}" for _, v in parts],
+            "colours": [REAL, ACCENT]}, "Composed by basic composition: the two epsilons add up to the request."))
     if report.errors:
         blocks.append(Bullets(report.errors, "Errors (the release would be refused before reading data)"))
     if report.warnings:

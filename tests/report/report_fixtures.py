@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from dbt_dpsynth.evidence import write_details
-from dbt_dpsynth.ledger import (LEDGER_COLUMNS, Ledger, LedgerLocation, ReleaseRequest, ensure_tables, record_caps)
+from dbt_dpsynth.ledger import LEDGER_COLUMNS, Ledger, LedgerLocation, ReleaseRequest, ensure_tables, record_caps
 from dbt_dpsynth.metrics import METRICS_TABLE, write_metrics
 from dpsynth_core.api import resolve_spec, synthesize_table
 from dpsynth_core.config import SynthesisConfig

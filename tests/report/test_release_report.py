@@ -11,8 +11,15 @@ import pytest
 from report_fixtures import CAP, KEY
 
 from dpsynth_core.accounting.composition import compose
-from dpsynth_core.report import (SECTION_TITLES, evidence_from_rows, release_report, to_html, to_json, to_markdown,
-                                 write_release_report)
+from dpsynth_core.report import (
+    SECTION_TITLES,
+    evidence_from_rows,
+    release_report,
+    to_html,
+    to_json,
+    to_markdown,
+    write_release_report,
+)
 from dpsynth_core.report.numbers import membership_auc_bound, num
 
 # verdict words: a report may show evidence, never declare it sufficient under a law
@@ -96,6 +103,18 @@ def test_privacy_numbers_equal_the_record_and_the_ledger(ledger_db, evidence, do
     for value in (record["epsilon_spent"], record["rho"], record["delta"], total.epsilon, CAP - total.epsilon,
                   membership_auc_bound(record["epsilon_spent"], record["delta"])):
         assert num(value) in html and num(value) in md
+
+
+def test_summary_for_dbt_docs_holds_public_numbers_only(ledger_db, evidence, doc):
+    summary = doc["data"]["summary"]
+    record = evidence.record
+    assert {k: summary[k] for k in ("release_id", "generator", "epsilon", "epsilon_spent", "delta", "rows")} == {
+        k: record[k] for k in ("release_id", "generator", "epsilon", "epsilon_spent", "delta", "rows")}
+    assert summary["budget_key"] == KEY and summary["cap"] == CAP and summary["model"] == "nass_mst"
+    assert summary["key_epsilon"] == pytest.approx(ledger_db.ledger_rows[1]["cumulative_epsilon"])
+    assert summary["report_path"] == "target/dpsynth/nass_mst.html"
+    assert summary["evaluated"] is True
+    assert not {"value", "details", "metrics", "gates_failed", "passed"} & set(summary)   # nothing non-DP
 
 
 def test_public_and_discovered_domains_come_from_the_record(evidence, doc):
