@@ -74,12 +74,16 @@ def write_details(con, location: LedgerLocation, release_id: str, model: str | N
                 [release_id, model, json.dumps(details, allow_nan=False), when])
 
 
-def load_evidence(con, location: LedgerLocation, release_id: str | None = None, where: str = "") -> list:
-    """`ReleaseEvidence` of every released row (or of `release_id`, a full id or a unique prefix), oldest first."""
+def load_evidence(con, location: LedgerLocation, release_id: str | None = None, where: str = "",
+                  invocation_id: str | None = None) -> list:
+    """`ReleaseEvidence` of every released row (or of `release_id`, a full id or a unique prefix; or of one dbt
+    invocation's releases), oldest first."""
     tables = _tables(con, location.schema)
     ledger = _rows(con, location.ledger, LEDGER_COLUMNS)
     released = sorted((r for r in ledger if r.get("status") == "released" and r.get("record_json")),
                       key=lambda r: str(r.get("started_at")))
+    if invocation_id:
+        released = [r for r in released if r.get("invocation_id") == invocation_id]
     if release_id:
         released = [r for r in released if str(r["release_id"]).startswith(release_id)]
         if len(released) != 1:
@@ -103,6 +107,7 @@ def load_evidence(con, location: LedgerLocation, release_id: str | None = None, 
 
 
 def write_reports(con, location: LedgerLocation, out_dir: str | Path = DEFAULT_OUT_DIR, release_id: str | None = None,
-                  where: str = "") -> list[dict[str, Path]]:
+                  where: str = "", invocation_id: str | None = None) -> list[dict[str, Path]]:
     """Write the report of each selected release under `out_dir`; returns the paths per release."""
-    return [write_release_report(ev, out_dir) for ev in load_evidence(con, location, release_id, where=where)]
+    return [write_release_report(ev, out_dir)
+            for ev in load_evidence(con, location, release_id, where=where, invocation_id=invocation_id)]

@@ -52,3 +52,17 @@ def test_plan_writes_a_forecast_report_and_flags_errors(tmp_path, capsys):
     assert main(["plan", "--spec", str(spec), "--rows", "100", "--epsilon", "-1", "--out", str(out)]) == 1
     bad = json.loads((out / "plan-crashes-aim-eps-1.json").read_text())
     assert bad["data"]["errors"] and "epsilon" in bad["data"]["errors"][0]
+
+
+def test_reports_of_one_invocation(ledger_db, tmp_path):
+    import duckdb
+
+    from dbt_dpsynth.evidence import find_ledger, write_reports
+
+    con = duckdb.connect(str(ledger_db.path), read_only=True)
+    try:
+        location = find_ledger(con)
+        assert len(write_reports(con, location, tmp_path / "a", invocation_id="invocation-1")) == 2
+        assert write_reports(con, location, tmp_path / "b", invocation_id="another") == []
+    finally:
+        con.close()
