@@ -12,7 +12,7 @@ import importlib.util
 import sys
 from typing import Sequence
 
-SUBCOMMANDS = ("synthesize", "ledger", "evaluate", "deep_config", "watermark", "scan")
+SUBCOMMANDS = ("synthesize", "ledger", "evaluate", "deep_config", "report", "plan", "watermark", "scan")
 
 
 def build_parser() -> argparse.ArgumentParser:
