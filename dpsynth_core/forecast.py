@@ -1,7 +1,7 @@
 """Before spending: the noise each marginal generator would add at a requested epsilon, from public numbers only.
 
 Inputs are the declared column specs (domain sizes), the settings (epsilon, delta, generator, options,
-preprocessing_fraction) and a row count the user declares (public, or an assumption). Nothing here reads data, so
+domain_share) and a row count the user declares (public, or an assumption). Nothing here reads data, so
 nothing is charged; the numbers are post-processing of public values.
 
 What is forecast, per generator (mirroring how each one splits its rho; see the generator modules):
@@ -163,7 +163,7 @@ def forecast(spec: TableSpec, config: SynthesisConfig, rows: int, rows_public: b
                     if c.kind != ColumnKind.IDENTIFIER)
     n_measurements = sum(len(c.stages) for c in columns)
     n_thresholded = sum(c.stages.count("discover_categories") for c in columns)
-    rho_pre = plan.rho * config.preprocessing_fraction if n_measurements else 0.0
+    rho_pre = plan.rho * plan.domain_share if n_measurements else 0.0
     rho_gen = plan.rho - rho_pre
     discovery_sigma = sigma_for_rho(rho_pre / n_measurements) if n_measurements and rho_pre > 0 else None
     threshold = (threshold_for(discovery_sigma, plan.delta_threshold / n_thresholded)

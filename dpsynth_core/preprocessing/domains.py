@@ -408,7 +408,7 @@ def resolve_domains(private: PrivateTable, spec: TableSpec, budget: PrivacyBudge
         raise ConfigError(f"columns {needing} have no public domain and the preprocessing budget is zero.",
                           table=spec.name, column=needing[0],
                           fix="declare categories/bounds for them in the column spec, or give preprocessing a share "
-                              "of epsilon (option preprocessing_fraction > 0).")
+                              "of epsilon (setting domain_share > 0).")
     sigma = sigma_for_rho(rho / n_measurements) if n_measurements else None
     delta_each = delta_threshold / n_thresholded if n_thresholded else 0.0
     domains: list[ColumnDomain] = []

@@ -144,9 +144,8 @@ def _deep_sections(req: PlanRequest) -> tuple[tuple[Section, ...], tuple[str, ..
 
     options = {k: v for k, v in req.config.options.items()}
     report = validate_deep_config(DeepConfig.from_dict(options), generator=req.config.generator,
-                                  epsilon=req.config.epsilon, delta=req.config.resolved_delta(), rows=req.rows)
-    # adjectives for epsilon ("strong", "weak") are not evidence of anything: left out of this report
-    derived = {k: v for k, v in report.derived.items() if k != "privacy_level"}
+                                  plan=req.config.budget_plan(), rows=req.rows)
+    derived = dict(report.derived)
     blocks: list = [Facts(tuple(fact(k, v, num(v) if isinstance(v, (int, float)) else str(v))
                                 for k, v in sorted(derived.items())))]
     parts = [(k, derived.get(f"{k}_epsilon")) for k in ("preprocessing", "sgd")]

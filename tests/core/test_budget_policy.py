@@ -31,7 +31,7 @@ def _accounting(epsilon: float, delta: float | None) -> tuple[float, float, floa
     """(rho, delta, delta_conversion) of a release as the ledger's requests carry them (cached: the conversion is a
     bisection)."""
     cfg = SynthesisConfig(epsilon=epsilon, delta=delta)
-    return cfg.requested_rho(), cfg.resolved_delta(), cfg.delta_split()[0]
+    return cfg.requested_rho(), cfg.resolved_delta(), cfg.budget_plan().delta_conversion
 
 
 def charge(epsilon: float = 1.0, at: dt.datetime | None = None, release_type: str | None = None,

@@ -96,7 +96,7 @@ def test_privacy_numbers_equal_the_record_and_the_ledger(ledger_db, evidence, do
     assert cumulative["cap"] == CAP and [p["current"] for p in cumulative["points"]] == [False, True]
     # the budget split adds up to what the record says was spent
     split = next(f for f in _figures(_section(doc, "privacy")) if f["title"].startswith("Share of the release"))
-    assert split["data"]["source"] == "spend"
+    assert split["data"]["source"] == "budget_tree"      # the record carries the whole tree
     assert sum(split["data"]["values"]) == pytest.approx(100 * record["rho_spent"] / record["rho"])
     # printed numbers: the HTML and the Markdown show the same formatted values
     html, md = to_html(release_report(evidence)), to_markdown(release_report(evidence))

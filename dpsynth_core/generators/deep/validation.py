@@ -40,17 +40,6 @@ def planned_steps(epochs: int, sample_rate: float) -> int:
     return int(math.ceil(epochs / sample_rate - 1e-9))
 
 
-def privacy_level(epsilon: float) -> str:
-    """A plain-words label for the total epsilon (not a legal or compliance statement)."""
-    if epsilon <= 1:
-        return "strong (epsilon <= 1)"
-    if epsilon <= 3:
-        return "moderate (1 < epsilon <= 3)"
-    if epsilon <= 10:
-        return "weak (3 < epsilon <= 10)"
-    return "nominal only (epsilon > 10: little formal protection)"
-
-
 @dataclass(frozen=True)
 class ValidationReport:
     """Outcome of validating one configuration: errors stop the model, warnings are recorded in the release."""
@@ -99,7 +88,7 @@ def validate_deep_config(config: DeepConfig, *, generator: str, plan: BudgetPlan
     epsilon, delta = plan.epsilon, plan.delta
     shares = {"preprocessing_epsilon": epsilon - plan.epsilon_sgd, "preprocessing_delta": delta - plan.delta_sgd,
               "sgd_epsilon": plan.epsilon_sgd, "sgd_delta": plan.delta_sgd}
-    derived: dict = {"epsilon": epsilon, "delta": delta, "privacy_level": privacy_level(epsilon), **shares,
+    derived: dict = {"epsilon": epsilon, "delta": delta, **shares,
                      "accountant": config.accountant, "rows": rows}
     if rows is None:
         warnings.append("Table size unknown before reading data: the sampling rate and noise are checked again "

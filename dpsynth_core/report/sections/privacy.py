@@ -104,7 +104,10 @@ def _split(evidence) -> list:
     delta = f(r.get("delta_conversion"))
     zcdp = [s for s in rows if s.rho is not None and (s.leaf or source == "spend")]
     labels = [("  " * s.depth) + s.label + (f" ({s.steps} steps)" if s.steps > 1 else "") for s in zcdp]
-    shares = [s.share if s.share is not None else 0.0 for s in zcdp]
+    total_rho = f(r.get("rho")) or 0.0
+    # share of the release's whole zCDP rho (a tree node's own `share` is of its parent)
+    shares = [(s.rho / total_rho) if total_rho > 0 and source == "budget_tree"
+              else (s.share if s.share is not None else 0.0) for s in zcdp]
     blocks: list = [Heading("Budget split")]
     caption = ("Leaves of the release's budget tree" if source == "budget_tree"
                else "Charged steps of the release, grouped by step")
