@@ -1,15 +1,17 @@
 """Validation before any data is read: thresholds fire exactly at their limits; recommendations validate."""
 
-import json
-
 import pytest
 
-from dbt_dpsynth.cli import main
 from dpsynth_core.errors import ConfigError
 from dpsynth_core.generators.deep.config import DeepConfig, default_delta, split_budget
 from dpsynth_core.generators.deep.ctgan import DPCTGAN
-from dpsynth_core.generators.deep.validation import (GOALS, STEPS_WARN, planned_steps, recommend_deep_config,
-                                                     validate_deep_config)
+from dpsynth_core.generators.deep.validation import (
+    GOALS,
+    STEPS_WARN,
+    planned_steps,
+    recommend_deep_config,
+    validate_deep_config,
+)
 
 
 def _check(rows, batch, epochs=1, epsilon=5.0, delta=1e-7, **extra):
@@ -85,15 +87,3 @@ def test_generator_validates_before_reading_any_data():
         DPCTGAN(sgd_epsilon=1.0, sgd_delta=1e-7, rows=100, batch_size=50)
     with pytest.raises(ConfigError, match="sgd_epsilon"):
         DPCTGAN(rows=100)
-
-
-def test_cli_validate_and_recommend_print_json(capsys):
-    assert main(["validate-config", "--epsilon", "1", "--rows", "1000", "--set", "batch_size=300"]) == 1
-    out = json.loads(capsys.readouterr().out)
-    assert not out["ok"] and out["recommended"]["config"]["batch_size"] <= 100
-    assert main(["validate-config", "--epsilon", "1", "--rows", "26217"]) == 0
-    assert json.loads(capsys.readouterr().out)["ok"]
-    assert main(["recommend-config", "--goal", "high_privacy", "--generator", "dp-tvae", "--epsilon", "1",
-                 "--rows", "5000"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert out["goal"] == "high_privacy" and out["validation"]["ok"]

@@ -14,9 +14,20 @@ import argparse
 import json
 import sys
 
+from dbt_dpsynth.extras import require
+from dpsynth_core.config import DP_SGD_GENERATORS
 from dpsynth_core.errors import ConfigError
-from dpsynth_core.generators.deep.config import DEEP_GENERATORS, DeepConfig, default_delta
-from dpsynth_core.generators.deep.validation import GOALS, recommend_deep_config, validate_deep_config
+
+# The deep modules import opacus (and torch): loaded per command, so `dpsynth` runs without the [deep] extra (and
+# `dpsynth ledger` does not load torch).
+
+
+def _deep():
+    """(config module, validation module) of the deep generators; ConfigError naming [deep] when missing."""
+    require("deep", "dpsynth validate-config / recommend-config")
+    from dpsynth_core.generators.deep import config, validation
+
+    return config, validation
 
 
 def _load_options(path: str | None, assignments: list[str]) -> dict:
@@ -44,7 +55,7 @@ def yaml_value(text: str):
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--generator", choices=DEEP_GENERATORS, default="dp-ctgan")
+    parser.add_argument("--generator", choices=DP_SGD_GENERATORS, default="dp-ctgan")
     parser.add_argument("--epsilon", type=float, required=True, help="the release's total epsilon")
     parser.add_argument("--delta", type=float, default=None,
                         help="the release's total delta (default min(1e-6, 1/(n ln n)) for n = --rows)")
@@ -57,10 +68,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    config = DeepConfig.from_dict(_load_options(args.config, args.assignments))
-    delta = args.delta if args.delta is not None else default_delta(args.rows)
-    report = validate_deep_config(config, generator=args.generator, epsilon=args.epsilon, delta=delta,
-                                  rows=args.rows)
+    deep, validation = _deep()
+    config = deep.DeepConfig.from_dict(_load_options(args.config, args.assignments))
+    delta = args.delta if args.delta is not None else deep.default_delta(args.rows)
+    report = validation.validate_deep_config(config, generator=args.generator, epsilon=args.epsilon, delta=delta,
+                                             rows=args.rows)
     out = report.to_dict()
     out["config"] = config.to_dict()
     json.dump(out, sys.stdout, indent=2, sort_keys=True)
@@ -69,10 +81,11 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _recommend(args: argparse.Namespace) -> int:
-    base = DeepConfig.from_dict(_load_options(args.config, args.assignments))
-    delta = args.delta if args.delta is not None else default_delta(args.rows)
-    out = recommend_deep_config(goal=args.goal, generator=args.generator, rows=args.rows, epsilon=args.epsilon,
-                                delta=delta, base=base)
+    deep, validation = _deep()
+    base = deep.DeepConfig.from_dict(_load_options(args.config, args.assignments))
+    delta = args.delta if args.delta is not None else deep.default_delta(args.rows)
+    out = validation.recommend_deep_config(goal=args.goal, generator=args.generator, rows=args.rows,
+                                           epsilon=args.epsilon, delta=delta, base=base)
     json.dump(out, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
     return 0
@@ -88,5 +101,7 @@ def register(subparsers) -> None:
     recommend = subparsers.add_parser(
         "recommend-config", help="recommend a dp-ctgan/dp-tvae configuration for a goal (JSON out; reads no data)")
     _common(recommend)
-    recommend.add_argument("--goal", choices=GOALS, default="balanced")
+    recommend.add_argument("--goal", default="balanced",
+                           help="goal preset: high_privacy, balanced (default) or high_quality (checked by "
+                                "recommend_deep_config, which lists the presets it knows)")
     recommend.set_defaults(func=_recommend)
