@@ -3,8 +3,10 @@ module plus one registry entry (shown with a toy engine written to its own file)
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -109,3 +111,17 @@ def test_an_engine_whose_library_is_missing_is_skipped(monkeypatch):
     monkeypatch.setattr(engines, "ENGINES", {"ghost": "no_such_warehouse_lib:GhostEngine", **engines.ENGINES})
     monkeypatch.setattr(engines, "_LOADED", {})
     assert isinstance(engines.engine_for(pd.DataFrame({"a": [1]})), PandasFrameEngine)
+
+
+def test_no_code_outside_the_engines_names_an_engine_module():
+    """Everything reaches engines through `engine_for`/`dialect(name)`, so adding one edits no other module."""
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for package in ("dbt_dpsynth", "dpsynth_cli", "python_models"):
+        for path in (root / package).rglob("*.py"):
+            if "engines" in path.relative_to(root).parts:
+                continue
+            text = path.read_text()
+            if re.search(r"engines\.(duckdb|pandas)\b|quote_ident|DuckDBEngine|PandasFrameEngine", text):
+                offenders.append(str(path.relative_to(root)))
+    assert offenders == []
