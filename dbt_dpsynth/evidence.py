@@ -15,17 +15,11 @@ from typing import Any, Mapping
 from dpsynth_core.errors import InputError
 from dpsynth_core.report import evidence_from_rows, write_release_report
 
-from .engines.duckdb_engine import quote_ident as _quote
-from .ledger import CAPS_TABLE, LEDGER_COLUMNS, LEDGER_TABLE, LedgerLocation
-from .metrics import METRICS_COLUMNS, METRICS_TABLE
+from .ledger import CAPS_TABLE, LEDGER_TABLE, LedgerLocation
+from .metrics import METRICS_TABLE
+from .tables import DETAILS, LEDGER, METRICS
 
-DETAILS_TABLE = "dpsynth_evaluation_details"
-DETAILS_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("release_id", "VARCHAR"),
-    ("model", "VARCHAR"),
-    ("details_json", "VARCHAR"),
-    ("computed_at", "TIMESTAMP"),
-)
+DETAILS_TABLE = DETAILS.table
 DEFAULT_OUT_DIR = Path("target") / "dpsynth"
 
 
@@ -46,9 +40,9 @@ def find_ledger(con, schema: str | None = None, where: str = "the database") -> 
     return LedgerLocation(schemas[0])
 
 
-def _rows(con, table: str, columns) -> list[dict[str, Any]]:
+def _rows(con, location: LedgerLocation, table: str, columns) -> list[dict[str, Any]]:
     names = [n for n, _ in columns]
-    result = con.execute(f"SELECT {', '.join(_quote(n) for n in names)} FROM {table}").fetchall()
+    result = con.execute(f"SELECT {', '.join(location.quote(n) for n in names)} FROM {table}").fetchall()
     return [dict(zip(names, r)) for r in result]
 
 
@@ -67,8 +61,7 @@ def write_details(con, location: LedgerLocation, release_id: str, model: str | N
     import datetime as _dt
 
     table = location.qualify(DETAILS_TABLE)
-    cols = ", ".join(f"{_quote(n)} {t}" for n, t in DETAILS_COLUMNS)
-    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
+    con.execute(DETAILS.create_sql(location.dialect, table))
     when = computed_at or _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
     con.execute(f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
                 [release_id, model, json.dumps(details, allow_nan=False), when])
@@ -79,7 +72,7 @@ def load_evidence(con, location: LedgerLocation, release_id: str | None = None, 
     """`ReleaseEvidence` of every released row (or of `release_id`, a full id or a unique prefix; or of one dbt
     invocation's releases), oldest first."""
     tables = _tables(con, location.schema)
-    ledger = _rows(con, location.ledger, LEDGER_COLUMNS)
+    ledger = _rows(con, location, location.ledger, LEDGER.columns)
     released = sorted((r for r in ledger if r.get("status") == "released" and r.get("record_json")),
                       key=lambda r: str(r.get("started_at")))
     if invocation_id:
@@ -91,7 +84,7 @@ def load_evidence(con, location: LedgerLocation, release_id: str | None = None, 
                              fix="pass a full release_id from `dpsynth ledger`.")
     caps = latest_caps(con, location)
     metrics_table = location.qualify(METRICS_TABLE)
-    metrics = _rows(con, metrics_table, METRICS_COLUMNS) if METRICS_TABLE in tables else []
+    metrics = _rows(con, location, metrics_table, METRICS.columns) if METRICS_TABLE in tables else []
     details: dict[str, str] = {}
     if DETAILS_TABLE in tables:
         for rid, doc in con.execute(f"SELECT release_id, details_json FROM {location.qualify(DETAILS_TABLE)} "

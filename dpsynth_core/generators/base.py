@@ -26,16 +26,25 @@ from ..validation import Param, build_options
 
 ProgressCallback = Callable[[str, dict], None]
 
-# name -> "module:Class", imported lazily so torch loads only for the deep generators. The one list of generators.
-GENERATORS: dict[str, str] = {
-    "aim": "dpsynth_core.generators.aim:AIM",
-    "mst": "dpsynth_core.generators.mst:MST",
-    "copula": "dpsynth_core.generators.copula:GaussianCopula",
-    "dp-ctgan": "dpsynth_core.generators.deep.ctgan:DPCTGAN",
-    "dp-tvae": "dpsynth_core.generators.deep.tvae:DPTVAE",
+@dataclass(frozen=True)
+class GeneratorEntry:
+    """A registry entry: the class as "module:Class" (imported lazily, so torch loads only for the deep generators)
+    and the pip extra whose modules it needs, if any."""
+
+    path: str
+    extra: str | None = None
+
+
+# The pip extras of dbt-dpsynth that generators may need -> the modules they provide.
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {"deep": ("torch", "opacus")}
+# The one list of generators.
+GENERATORS: dict[str, GeneratorEntry] = {
+    "aim": GeneratorEntry("dpsynth_core.generators.aim:AIM"),
+    "mst": GeneratorEntry("dpsynth_core.generators.mst:MST"),
+    "copula": GeneratorEntry("dpsynth_core.generators.copula:GaussianCopula"),
+    "dp-ctgan": GeneratorEntry("dpsynth_core.generators.deep.ctgan:DPCTGAN", extra="deep"),
+    "dp-tvae": GeneratorEntry("dpsynth_core.generators.deep.tvae:DPTVAE", extra="deep"),
 }
-# Import errors that mean "an optional extra is not installed" -> the extra to name in the message.
-_EXTRAS = {"torch": "deep", "opacus": "deep"}
 
 
 @dataclass(frozen=True)
@@ -164,32 +173,39 @@ class FittedSynthesizer(ABC):
         ...
 
 
+def _require_extra(name: str, entry: GeneratorEntry) -> None:
+    """ConfigError naming the pip extra when a module the generator needs cannot be imported."""
+    for module in EXTRA_MODULES.get(entry.extra or "", ()):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise ConfigError(f"generator {name!r} needs {module} (not installed here; the [{entry.extra}] extra of "
+                              "dbt-dpsynth).",
+                              fix=f'pip install "torch==2.13.0" (the CPU wheel) then pip install '
+                                  f'"dbt-dpsynth[{entry.extra}]", or use a marginal generator (aim, mst, '
+                                  "copula).") from None
+
+
 def _load(path: str):
     module, _, attr = path.partition(":")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except ImportError as err:
-        missing = (getattr(err, "name", None) or "").split(".")[0]
-        if missing in _EXTRAS:
-            raise ConfigError(f"this generator needs {missing!r}, which is not installed.",
-                              fix=f"pip install 'dbt-dpsynth[{_EXTRAS[missing]}]' (pin torch==2.13.0 first for the "
-                                  "CPU wheel), or use a marginal generator (aim, mst, copula).") from None
-        raise
+    return getattr(importlib.import_module(module), attr)
 
 
 def available_generators() -> list[str]:
     return sorted(GENERATORS)
 
 
-def register(name: str, path: str) -> None:
-    """Register a generator class by import path ("module:Class")."""
-    GENERATORS[name] = path
+def register(name: str, path: str, extra: str | None = None) -> None:
+    """Register a generator class by import path ("module:Class") and the pip extra it needs."""
+    GENERATORS[name] = GeneratorEntry(path, extra)
 
 
 def generator_class(name: str, table: str | None = None) -> type[Generator]:
+    """The generator class registered as `name` (ConfigError for unknown names or a missing pip extra)."""
     if name not in GENERATORS:
         raise ConfigError(f"unknown generator {name!r}.", table=table, fix=f"use one of {available_generators()}.")
-    return _load(GENERATORS[name])
+    _require_extra(name, GENERATORS[name])
+    return _load(GENERATORS[name].path)
 
 
 def get_generator(name: str, options: Mapping[str, Any] | None = None,

@@ -1,8 +1,8 @@
 """What a release report is built from: plain data, as the warehouse stores it.
 
 `ReleaseEvidence` holds the release record (the ledger's `record_json`, parsed), the ledger rows of the release's
-budget key in ledger order (dicts with the columns of `dbt_dpsynth.ledger.LEDGER_COLUMNS`), the caps per budget key,
-the metric rows of the release (`dbt_dpsynth.metrics.METRICS_COLUMNS`) and the evaluation's plot data
+budget key in ledger order (dicts with the columns of `dbt_dpsynth.tables.LEDGER`), the caps per budget key,
+the metric rows of the release (`dbt_dpsynth.tables.METRICS`) and the evaluation's plot data
 (`dpsynth_core.evaluation.details`, optional). Nothing here reads a warehouse: the glue code does, and hands over
 dicts, so dbt, the CLI and tests build reports the same way.
 """

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dbt_dpsynth.cli import main
+from dpsynth_cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 from pii_fixtures import people_table  # noqa: E402

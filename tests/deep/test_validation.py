@@ -1,10 +1,7 @@
 """Validation before any data is read: thresholds fire exactly at their limits; recommendations validate."""
 
-import json
-
 import pytest
 
-from dbt_dpsynth.cli import main
 from deep_fixtures import deep_generator
 from dpsynth_core.accounting.plan import BudgetPlan, default_delta
 from dpsynth_core.errors import ConfigError
@@ -89,15 +86,3 @@ def test_generator_validates_before_reading_any_data():
         deep_generator(DPCTGAN, sgd=(1.0, 1e-7), max_rows=100, batch_size=50)
     with pytest.raises(ConfigError, match="sgd_epsilon"):
         DPCTGAN().check_before_read(BudgetPlan.for_release(1.0, 1e-7, domain_share=0.5))   # no DP-SGD share
-
-
-def test_cli_validate_and_recommend_print_json(capsys):
-    assert main(["validate-config", "--epsilon", "1", "--rows", "1000", "--set", "batch_size=300"]) == 1
-    out = json.loads(capsys.readouterr().out)
-    assert not out["ok"] and out["recommended"]["config"]["batch_size"] <= 100
-    assert main(["validate-config", "--epsilon", "1", "--rows", "26217"]) == 0
-    assert json.loads(capsys.readouterr().out)["ok"]
-    assert main(["recommend-config", "--goal", "high_privacy", "--generator", "dp-tvae", "--epsilon", "1",
-                 "--rows", "5000"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert out["goal"] == "high_privacy" and out["validation"]["ok"]

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dbt_dpsynth.engines.duckdb_engine import DuckDBEngine
+from dbt_dpsynth.engines.duckdb import DuckDBEngine
 from dpsynth_core.measurement import CategoricalBinning, NumericBinning, PandasEngine
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dbt_dpsynth.engines.duckdb_engine import DuckDBEngine
+from dbt_dpsynth.engines.duckdb import DuckDBEngine
 from dpsynth_core.api import synthesize_table
 from dpsynth_core.config import SynthesisConfig
 from dpsynth_core.measurement.holdout import split_holdout

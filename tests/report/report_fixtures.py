@@ -13,8 +13,9 @@ import duckdb
 import pandas as pd
 
 from dbt_dpsynth.evidence import write_details
-from dbt_dpsynth.ledger import LEDGER_COLUMNS, Ledger, LedgerLocation, ReleaseRequest, ensure_tables, record_caps
-from dbt_dpsynth.metrics import METRICS_TABLE, write_metrics
+from dbt_dpsynth.ledger import Ledger, LedgerLocation, ReleaseRequest, ensure_tables, record_caps
+from dbt_dpsynth.tables import LEDGER
+from dbt_dpsynth.metrics import write_metrics
 from dpsynth_core.api import resolve_spec, synthesize_table
 from dpsynth_core.config import SynthesisConfig
 from dpsynth_core.evaluation import EvaluationOptions, evaluate
@@ -71,7 +72,7 @@ def build_ledger(path: Path, nass: pd.DataFrame) -> LedgerFixture:
                       options=EvaluationOptions(n_attacks=100, max_distance_rows=2000), table="nassCDS",
                       details=True)
     metric_rows = report.to_records(release_id, "nass_mst")
-    write_metrics(con, location.qualify(METRICS_TABLE), metric_rows)
+    write_metrics(con, location, metric_rows)
     write_details(con, location, release_id, "nass_mst", report.details)
 
     plain_cfg = SynthesisConfig(epsilon=0.5, generator="copula", seed=3, rows=300)
@@ -79,7 +80,7 @@ def build_ledger(path: Path, nass: pd.DataFrame) -> LedgerFixture:
     plain_release = synthesize_table(PandasEngine(frame.head(1200), "nassCDS"), SPEC, plain_cfg)
     plain_id = book.finish_released(plain, plain_release.record.to_dict())
 
-    names = [n for n, _ in LEDGER_COLUMNS]
+    names = LEDGER.names
     rows = [dict(zip(names, r)) for r in con.execute(
         f"SELECT {', '.join(names)} FROM {location.ledger} ORDER BY started_at").fetchall()]
     con.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from dbt_dpsynth.cli import main
+from dpsynth_cli import main
 
 
 def test_report_writes_one_report_per_released_row(ledger_db, tmp_path, capsys):
