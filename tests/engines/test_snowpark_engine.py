@@ -188,3 +188,32 @@ def test_accepts_only_snowpark_dataframes(snowpark_session):
     assert SnowparkEngine.accepts(snowpark_session.create_dataframe(pd.DataFrame({"a": [1]})))
     assert not SnowparkEngine.accepts(pd.DataFrame({"a": [1]}))
     assert not SnowparkEngine.accepts(BINNINGS["x"])
+
+
+def test_marginal_generators_run_without_torch_opacus_duckdb_or_dbt():
+    """The stored-procedure package set: Snowpark, numpy, pandas, scipy. torch, opacus, duckdb, dbt and scikit-learn
+    are blocked from importing; MST is fitted through the Snowpark engine and sampled by the UDTF."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import sys
+        for name in ("torch", "opacus", "duckdb", "dbt", "sklearn"):
+            sys.modules[name] = None            # any import of these now fails
+        import pandas as pd
+        from snowflake.snowpark import Session
+        from dbt_dpsynth.engines.snowpark import SnowparkEngine, sample_in_snowflake
+        from dpsynth_core.api import synthesize_table
+        from dpsynth_core.config import SynthesisConfig
+        session = Session.builder.config("local_testing", True).create()
+        frame = pd.DataFrame({"a": ["x", "y", "z", "x"] * 50, "k": [1, 2, 3, 4] * 50})
+        engine = SnowparkEngine(session.create_dataframe(frame), "t")
+        spec = {"a": {"categories": ["x", "y", "z"]}, "k": {"kind": "integer", "lower": 1, "upper": 4}}
+        release = synthesize_table(engine, spec, SynthesisConfig(epsilon=1.0, generator="mst", seed=0,
+                                                                 options={"iters": 20}))
+        assert sample_in_snowflake(session, release.model, 100, chunk_rows=40, seed=1).count() == 100
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]
