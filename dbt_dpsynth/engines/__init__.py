@@ -34,6 +34,8 @@ from dpsynth_core.measurement.engine import Dialect, Engine
 ENGINES: dict[str, str] = {
     "duckdb": "dbt_dpsynth.engines.duckdb:DuckDBEngine",
     "pandas": "dbt_dpsynth.engines.pandas:PandasFrameEngine",
+    "snowpark": "dbt_dpsynth.engines.snowpark:SnowparkEngine",
+    "spark": "dbt_dpsynth.engines.spark:SparkEngine",
 }
 _LOADED: dict[str, type] = {}
 

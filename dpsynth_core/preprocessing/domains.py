@@ -206,11 +206,8 @@ class TableDomain:
         """Codes (n, d) in `attrs` order -> a DataFrame in the relation's column order with surrogate identifiers."""
         n = codes.shape[0]
         data = {c.name: c.decode(codes[:, j], rng).reset_index(drop=True) for j, c in enumerate(self.columns)}
-        for name, family in self.identifiers:
-            if TypeFamily(family).is_integer:
-                data[name] = pd.Series(np.arange(1, n + 1), dtype="Int64")
-            else:  # fresh surrogate keys: nothing from the source identifiers survives
-                data[name] = pd.Series([f"syn-{i:08d}" for i in range(1, n + 1)], dtype=object)
+        for name, family in self.identifiers:  # fresh surrogate keys: nothing from the source identifiers survives
+            data[name] = surrogate_keys(TypeFamily(family), 1, n)
         order = self.column_order or tuple(data)
         return pd.DataFrame({name: data[name] for name in order})
 
@@ -224,6 +221,14 @@ class TableDomain:
         return cls(state["relation"], tuple(ColumnDomain.from_state(c) for c in state["columns"]),
                    tuple(tuple(i) for i in state["identifiers"]), tuple(state["column_order"]),
                    tuple(state.get("warnings", ())))
+
+
+def surrogate_keys(family: TypeFamily, first: int, n: int) -> pd.Series:
+    """Surrogate keys first, first+1, ..., first+n-1 for an identifier column: integers for an integer family, else
+    text "syn-00000001"... (chunked samplers pass each chunk's first row so keys stay unique across chunks)."""
+    if family.is_integer:
+        return pd.Series(np.arange(first, first + n), dtype="Int64")
+    return pd.Series([f"syn-{i:08d}" for i in range(first, first + n)], dtype=object)
 
 
 # --------------------------------------------------------------------------------------------------------------------
