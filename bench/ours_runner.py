@@ -22,19 +22,10 @@ import pandas as pd  # noqa: E402
 
 from dpsynth_core.api import synthesize_table  # noqa: E402
 from dpsynth_core.config import SynthesisConfig  # noqa: E402
-from dpsynth_core.generators.base import available_generators, register  # noqa: E402
 from dpsynth_core.measurement import PandasEngine  # noqa: E402
 
 
-def ensure_registered() -> None:
-    """The copula generator, until the package registry lists it."""
-    if "copula" not in available_generators():
-        register("copula", "dpsynth_core.generators.copula:GaussianCopula",
-                 "dpsynth_core.generators.copula:FittedCopula")
-
-
 def main(path: str) -> None:
-    ensure_registered()
     cfg = json.load(open(path))
     data = pd.read_csv(cfg["train_csv"])
     config = SynthesisConfig(epsilon=cfg["epsilon"], delta=cfg["delta"], generator=cfg["generator"],

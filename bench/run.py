@@ -74,11 +74,8 @@ def default_generator() -> str:
 # --------------------------------------------------------------------------------------------------------------------
 
 def our_generators() -> list[str]:
-    from ours_runner import ensure_registered
-
     from dpsynth_core.generators.base import available_generators
 
-    ensure_registered()
     names = set(available_generators())
     out = []
     for g in OURS:

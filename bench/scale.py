@@ -98,22 +98,11 @@ def build_sources(db_path: Path, csv: Path, row_counts: list[int]) -> dict[int, 
     return out
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Engines (resolved at run time: the engine modules are being refactored, issue 9)
-# --------------------------------------------------------------------------------------------------------------------
-
 def duckdb_engine(relation, name: str, connection):
-    """The DuckDB engine for `relation`: `dbt_dpsynth.engines.engine_for` when the registry exists, else the
-    DuckDB engine class from its module (`engines/duckdb.py`, formerly `engines/duckdb_engine.py`)."""
-    engines = importlib.import_module("dbt_dpsynth.engines")
-    if hasattr(engines, "engine_for"):
-        return engines.engine_for(relation)
-    for module in ("dbt_dpsynth.engines.duckdb", "dbt_dpsynth.engines.duckdb_engine"):
-        try:
-            return importlib.import_module(module).DuckDBEngine(relation, name, connection)
-        except ImportError:
-            continue
-    raise ImportError("no DuckDB engine in dbt_dpsynth.engines")
+    """The DuckDB engine for `relation` (through the engine registry)."""
+    from dbt_dpsynth.engines import engine_for
+
+    return engine_for(relation, connection, relation_name=name)
 
 
 def spark_available() -> bool:

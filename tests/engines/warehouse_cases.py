@@ -13,10 +13,7 @@ from dpsynth_core.api import synthesize_table
 from dpsynth_core.config import SynthesisConfig
 from dpsynth_core.measurement import CategoricalBinning, NumericBinning, PandasEngine
 
-try:  # the engines package is being reorganised: duckdb_engine.py becomes duckdb.py
-    from dbt_dpsynth.engines.duckdb import DuckDBEngine
-except ImportError:  # pragma: no cover - before the move
-    from dbt_dpsynth.engines.duckdb import DuckDBEngine
+from dbt_dpsynth.engines.duckdb import DuckDBEngine
 
 N = 240
 
