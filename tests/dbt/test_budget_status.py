@@ -16,7 +16,7 @@ from dpsynth_core.config import SynthesisConfig
 
 def request(key: str | None, epsilon: float = 1.0) -> L.ReleaseRequest:
     cfg = SynthesisConfig(epsilon=epsilon)
-    conv, _ = cfg.delta_split()
+    conv = cfg.budget_plan().delta_conversion
     return L.ReleaseRequest(source_relation=key or "x", model=f"model.p.{key}_syn", target_relation=f'"m"."{key}"',
                             budget_key=key, generator="mst", epsilon=epsilon, delta=cfg.resolved_delta(),
                             delta_conversion=conv, rho=cfg.requested_rho(), accountant="zcdp", seed=None, rows=None,
