@@ -19,7 +19,7 @@ TEST_DB := $(abspath $(IT))/dpsynth_test.duckdb
 FRESH    = rm -f "$(1)" "$(1).wal"
 endif
 
-.PHONY: venv demo test unit integration bench audit clean
+.PHONY: venv demo test unit integration lint bench audit clean
 
 venv: $(STAMP)
 
@@ -53,6 +53,10 @@ integration: venv
 	$(BIN)/python $(IT)/check_gate_demo.py $(IT)/target/gate_demo/run_results.json
 
 test: unit integration
+
+# ruff (pyflakes, pycodestyle, isort order, bugbear; settings in pyproject.toml)
+lint: venv
+	$(BIN)/ruff check .
 
 bench: venv
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

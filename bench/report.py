@@ -1,6 +1,6 @@
 """Render a bench/results/*.json file as Markdown tables (for docs/benchmarks.md).
 
-Usage: python bench/report.py bench/results/FILE.json
+Usage: python bench/report.py bench/results/FILE.json   (a bench-*.json or a scale-*.json file)
 """
 
 from __future__ import annotations
@@ -43,8 +43,33 @@ def markdown(doc: dict) -> str:
             lines.append(f"| {r['table']} | {r['epsilon']:g} | {r['ours']} | {peer} | {_f(r.get('tvd1_ratio'), 2)} | "
                          f"{_f(r.get('tvd2_ratio'), 2)} | {_f(r.get('tvd3_ratio'), 2)} | {_f(r.get('auc_diff'))} | "
                          f"{_f(r.get('wall_ratio'), 3)} | {_f(r.get('peak_mem_ratio'), 2)} |")
+    if doc.get("targets"):
+        generator = meta.get("default_generator", "aim")
+        lines += ["", f"Targets (issue 11): default generator `{generator}`, epsilon 1, user spec, "
+                      f"{meta.get('target_seeds', '?')} seed(s):", "",
+                  "| table | target | status | value |", "|---|---|---|---|"]
+        for table, targets in doc["targets"].items():
+            for name, t in targets.items():
+                status = t["status"] if t["status"] != "FAIL" else "**FAIL**"
+                lines.append(f"| {table} | {name} | {status} | {t['value'].replace('|', '/')} |")
+    return "\n".join(lines)
+
+
+def scale_markdown(doc: dict) -> str:
+    """A bench/results/scale-*.json file (bench/scale.py) as a Markdown table."""
+    meta = doc["meta"]
+    lines = [f"Scale run {meta['started']} → {meta.get('finished', '?')}, {meta['machine']['cpus']} CPUs, "
+             f"epsilon {meta['epsilon']}, spec {{}}, source {meta['source']}.", "",
+             "| engine | generator | rows | status | wall s | s per 1M rows | peak RSS MB |",
+             "|---|---|---|---|---|---|---|"]
+    for r in doc["results"]:
+        wall = r.get("wall_s")
+        per_m = None if wall is None else wall / (r["rows"] / 1e6)
+        lines.append(f"| {r['engine']} | {r['generator']} | {r['rows']:,} | {r['status']} | {_f(wall, 1)} | "
+                     f"{_f(per_m, 1)} | {_f(r.get('peak_rss_mb'), 0)} |")
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    print(markdown(json.load(open(sys.argv[1]))))
+    doc = json.load(open(sys.argv[1]))
+    print(scale_markdown(doc) if "source" in doc.get("meta", {}) else markdown(doc))

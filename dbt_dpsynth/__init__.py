@@ -10,7 +10,7 @@ Flow (nothing private is read before step 4):
 2. the ledger for this invocation is located and the caps recorded by the `on_run_start` hook are read;
 3. cap check and a 'reserved' ledger row, in one serialised, committed transaction (over the cap: BudgetExceededError,
    nothing written);
-4. the release is synthesised (reads the source through the DuckDB engine: GROUP BY push-down);
+4. the release is synthesised (reads the source through its engine, `engines.engine_for`: push-down);
 5. the row becomes 'released' with the spend breakdown (or 'failed' with the error; the charge stays);
 6. the synthetic DataFrame is returned for dbt to materialise.
 """
@@ -21,7 +21,7 @@ import logging
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["synthesize", "__version__"]
+__all__ = ["budget_status_table", "release_catalogue_table", "synthesize", "__version__"]
 
 
 def _logger():
@@ -62,31 +62,28 @@ def _this(dbt) -> tuple[str | None, str | None, str | None]:
 
 
 def synthesize(dbt, session, relation, *, relation_name: str | None = None, **overrides: Any):
-    """Build a DP synthetic version of `relation` (a DuckDB relation from `dbt.ref`/`dbt.source`); returns a DataFrame.
+    """Build a DP synthetic version of `relation` (what `dbt.ref`/`dbt.source` returns); returns a DataFrame.
 
     Keyword overrides take precedence over the model's `dpsynth` config (epsilon, delta, generator, rows, seed,
     budget_key, target, holdout, options, columns, ledger_schema). `relation_name` names the source when the model
     reads several relations.
     """
-    from dpsynth_core.errors import InputError
     from dpsynth_core.schema import TableSpec
 
     from . import config as cfgmod
     from . import metrics as metricsmod
-    from .engines.duckdb_engine import DuckDBEngine
+    from .engines import engine_for
+    from .extras import require_for_generator
 
     log = _logger()
     node = cfgmod.find_node()
     model_name = str((node or {}).get("name") or getattr(getattr(dbt, "this", None), "identifier", "model"))
     short_name, source_id = cfgmod.source_identity(node, relation, relation_name)
     settings = cfgmod.model_settings(cfgmod.raw_settings(node, dbt, overrides), node, short_name, model_name)
+    require_for_generator(settings.synthesis.generator, table=short_name)   # a missing [deep] extra: nothing charged
 
-    if not (hasattr(relation, "columns") and hasattr(relation, "types") and hasattr(relation, "aggregate")):
-        raise InputError(f"synthesize() needs the DuckDB relation that dbt.ref()/dbt.source() returns, got "
-                         f"{type(relation).__name__}.", table=short_name,
-                         fix='pass dbt.ref("<source>") itself (not .df() or a pandas frame): marginals are '
-                             "computed in the warehouse.")
-    engine = DuckDBEngine(relation, short_name, connection=session)
+    # a warehouse relation only (a pandas frame would pull the table into the Python process): InputError otherwise
+    engine = engine_for(relation, session, relation_name=short_name, pushdown_only=True)
     schema = engine.schema()                                   # public: column names and types
     columns = cfgmod.align_to_schema(settings.columns, schema, short_name)
     spec = TableSpec.from_dict(short_name, columns, schema)    # spec errors surface before anything is charged
@@ -99,8 +96,7 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
                                                  database, default_schema, log)
         if gates is not None:   # a holdout was kept: evaluate the release and store the metrics for the gate tests
             report = metricsmod.evaluate_release(release, spec, settings.synthesis.target, *gates)
-            n = metricsmod.write_metrics(con, location.qualify(metricsmod.METRICS_TABLE),
-                                         report.to_records(release.record.release_id, model_name))
+            n = metricsmod.write_metrics(con, location, report.to_records(release.record.release_id, model_name))
             failed = [r.metric for r in report.results if r.passed is False]
             log.info(f"dpsynth: {model_name}: {n} metrics (not DP; evidence for the gates) in "
                      f"{location.qualify(metricsmod.METRICS_TABLE)}; failing: {failed or 'none'}")
@@ -152,3 +148,39 @@ def _release_with_ledger(con, engine, spec, settings, node, model_name, source_i
     release_id = book.finish_released(reservation, release.record.to_dict())
     log.info(f"dpsynth: {model_name}: {release.record.summary()}; ledger {location.ledger} release_id={release_id}")
     return release, location
+
+
+def _ledger_of_model(dbt, session):
+    """(cursor, LedgerLocation) of this invocation's ledger, for the package's own models."""
+    from . import ledger as ledgermod
+
+    _, database, default_schema = _this(dbt)
+    con = session.cursor()
+    location = ledgermod.locate(con, invocation_id=_invocation_id(), database=database,
+                                default_schema=default_schema or "main")
+    ledgermod.ensure_tables(con, location)
+    return con, location
+
+
+def budget_status_table(dbt, session):
+    """The package model `dpsynth_budget_status`: one row per budget key (cap, composed spend, remaining, releases,
+    last release) from this invocation's ledger, as of now. Same numbers as `dpsynth budget FILE`."""
+    from .budget_status import status_frame
+
+    con, location = _ledger_of_model(dbt, session)
+    try:
+        return status_frame(con, location)
+    finally:
+        con.close()
+
+
+def release_catalogue_table(dbt, session):
+    """The package model `dpsynth_release_catalogue`: one row per ledger row (release id, model, target relation,
+    generator, epsilon, delta, status, rows, times), as of now."""
+    from .budget_status import catalogue_frame
+
+    con, location = _ledger_of_model(dbt, session)
+    try:
+        return catalogue_frame(con, location)
+    finally:
+        con.close()

@@ -10,15 +10,22 @@ Where the settings come from (later wins, per key):
 Column specs: `dpsynth.columns: {col: {kind: ...}}` in the model config, overridden per column by the column's
 `meta: {dpsynth: {...}}` in schema.yml.
 
-How Python reaches the node: dbt writes into a Python model only the config keys the model file itself reads with a
-literal `dbt.config.get("key")`, so a library function cannot see `dpsynth` through `dbt.config`. dbt-duckdb runs the
-model inside `submit_python_job(handle, parsed_model, compiled_code)`, whose `parsed_model` is the full node (config
-and column meta). `find_node` takes it from the call stack. Elsewhere (other adapters) it falls back to
-`dbt.config.get("dpsynth")` / `dbt.config.meta_get("dpsynth")`, which work when the model file reads them literally.
+How Python reaches the node (the one seam that depends on another project, `find_node`): dbt writes into a Python
+model only the config keys the model file itself reads with a literal `dbt.config.get("key")` /
+`dbt.config.meta_get("key")` (dbt-core's `build_config_dict`), and column meta not at all, so a library function
+cannot see `dpsynth` or the column specs through the documented `dbt` object; no dbt-duckdb plugin hook sees Python
+models either. dbt-duckdb runs the model inside `submit_python_job(handle, parsed_model, compiled_code)` (the
+`parsed_model` argument of dbt-adapters' `BaseAdapter.submit_python_job`, kept by every dbt-duckdb environment), whose
+`parsed_model` is the full node. `find_node` takes it from the call stack and, when dbt's per-thread log context
+names the running node, checks that it is that node. `tests/dbt/test_config.py` drives the installed dbt-duckdb's
+real `submit_python_job` and fails naming its version if this stops working. Elsewhere (other adapters) the glue
+falls back to `dbt.config.get("dpsynth")` / `dbt.config.meta_get("dpsynth")`, which work when the model file reads
+them literally.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import inspect
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -33,18 +40,56 @@ _MAX_FRAMES = 64
 
 
 def find_node(max_frames: int = _MAX_FRAMES) -> dict[str, Any] | None:
-    """The running model's node dict (dbt-duckdb's `parsed_model`), found on the call stack; None elsewhere."""
+    """The running model's node dict (dbt-duckdb's `parsed_model`), found on the call stack; None elsewhere.
+
+    Args:
+        max_frames: how many frames up to look (the model function runs a few frames below `submit_python_job`).
+
+    Returns:
+        A copy of the node (config, columns with their meta, refs, ...), or None when no frame holds one (not run by
+        dbt-duckdb, or a dbt-duckdb that no longer passes `parsed_model`: see `node_seam_hint`).
+    """
+    running = running_node_id()
     frame = inspect.currentframe()
     try:
         depth = 0
         while frame is not None and depth < max_frames:
             candidate = frame.f_locals.get("parsed_model")
-            if isinstance(candidate, Mapping) and "config" in candidate and "columns" in candidate:
+            if (isinstance(candidate, Mapping) and "config" in candidate and "columns" in candidate
+                    and (running is None or candidate.get("unique_id") in (None, running))):
                 return dict(candidate)
             frame, depth = frame.f_back, depth + 1
         return None
     finally:
         del frame
+
+
+def running_node_id() -> str | None:
+    """unique_id of the node dbt is running in this thread (dbt's log context), None outside dbt."""
+    try:
+        from dbt_common.events.contextvars import get_node_info
+    except ImportError:   # dbt not installed: plain Python
+        return None
+    return (get_node_info() or {}).get("unique_id") or None
+
+
+def dbt_duckdb_version() -> str | None:
+    """The installed dbt-duckdb version, None when it is not installed."""
+    try:
+        return importlib.metadata.version("dbt-duckdb")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def node_seam_hint() -> str:
+    """What to say when a model run by dbt has no node: names the dbt-duckdb version whose stack was searched."""
+    version = dbt_duckdb_version()
+    if version is None:
+        return ("outside dbt-duckdb the model file must read its settings literally: "
+                '`dbt.config.get("dpsynth")` (column meta is not available then; put specs in dpsynth.columns)')
+    return (f"dbt_dpsynth found no `parsed_model` node on the call stack of dbt-duckdb {version} (it reads the "
+            "argument of submit_python_job); if this dbt-duckdb changed that, pin dbt-duckdb to a version the "
+            'tests pass with, or read the settings literally in the model file: `dbt.config.get("dpsynth")`')
 
 
 def _as_dict(value: Any, where: str) -> dict[str, Any]:
@@ -137,9 +182,10 @@ def model_settings(raw: Mapping[str, Any], node: Mapping[str, Any] | None, sourc
     """Validate the merged settings. `source_name` names the source relation (default budget key)."""
     raw = dict(raw)
     if not raw:
+        seam = f" (or: {node_seam_hint()})" if node is None and running_node_id() is not None else ""
         raise ConfigError("no dpsynth settings found for this model.", table=model_name,
                           fix='add `dbt.config(materialized="table", dpsynth={"epsilon": 1.0})` to the model, or '
-                              '`config: {dpsynth: {epsilon: 1.0}}` in its schema.yml entry.')
+                              f"`config: {{dpsynth: {{epsilon: 1.0}}}}` in its schema.yml entry{seam}.")
     synthesis_raw = {k: v for k, v in raw.items() if k not in GLUE_KEYS}
     synthesis = SynthesisConfig.from_dict(synthesis_raw, table=source_name)
     budget_key = synthesis.budget_key or source_name

@@ -17,7 +17,8 @@ not enough on its own (write skew). A DuckDB file has one writing process, and d
 process, so a process-wide lock around check-and-insert-and-commit serialises reservations; write-write conflicts
 (catalog changes by other threads) are retried.
 
-The DDL here must match `macros/ledger/dpsynth_create_ledger.sql` (a test compares them).
+Columns: one list for this module and the on-run-start hook, `dbt_dpsynth/macros/dpsynth_warehouse_tables.sql`
+(read here through `dbt_dpsynth.tables`); the DDL comes from it through the connection's `Dialect`.
 """
 
 from __future__ import annotations
@@ -28,50 +29,18 @@ import math
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from dpsynth_core.accounting.composition import compose
 from dpsynth_core.errors import BudgetExceededError, ConfigError
+from dpsynth_core.measurement.engine import Dialect
 
-from .engines.duckdb_engine import quote_ident as _quote
+from .engines import dialect as engine_dialect
+from .tables import CAPS, LEDGER
 
-LEDGER_TABLE = "dpsynth_ledger"
-CAPS_TABLE = "dpsynth_budget_caps"
-
-LEDGER_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("release_id", "VARCHAR"),
-    ("source_relation", "VARCHAR"),
-    ("model", "VARCHAR"),
-    ("target_relation", "VARCHAR"),
-    ("budget_key", "VARCHAR"),
-    ("generator", "VARCHAR"),
-    ("epsilon", "DOUBLE"),
-    ("delta", "DOUBLE"),
-    ("delta_conversion", "DOUBLE"),
-    ("rho", "DOUBLE"),
-    ("epsilon_other", "DOUBLE"),
-    ("accountant", "VARCHAR"),
-    ("cap_epsilon", "DOUBLE"),
-    ("cumulative_epsilon", "DOUBLE"),
-    ("cumulative_epsilon_naive", "DOUBLE"),
-    ("cumulative_rho", "DOUBLE"),
-    ("spend_json", "VARCHAR"),
-    ("record_json", "VARCHAR"),
-    ("rows", "BIGINT"),
-    ("seed", "BIGINT"),
-    ("invocation_id", "VARCHAR"),
-    ("started_at", "TIMESTAMP"),
-    ("finished_at", "TIMESTAMP"),
-    ("status", "VARCHAR"),
-    ("error", "VARCHAR"),
-)
-CAPS_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("invocation_id", "VARCHAR"),
-    ("budget_key", "VARCHAR"),
-    ("cap_epsilon", "DOUBLE"),
-    ("recorded_at", "TIMESTAMP"),
-)
+LEDGER_TABLE = LEDGER.table
+CAPS_TABLE = CAPS.table
 
 # Every status is charged: a reservation whose job died, a failure after data was read, a release.
 CHARGED_STATUSES = ("reserved", "released", "failed")
@@ -84,16 +53,32 @@ def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
 
 
+def _duckdb_dialect() -> Dialect:
+    return engine_dialect("duckdb")
+
+
 @dataclass(frozen=True)
 class LedgerLocation:
-    """Where the ledger tables live: `database.schema` (database None = the connection's default)."""
+    """Where the ledger tables live: `database.schema` (database None = the connection's default).
+
+    `dialect` quotes names and writes the DDL (the ledger is kept on a DuckDB connection today).
+    """
 
     schema: str
     database: str | None = None
+    dialect: Dialect = field(default_factory=_duckdb_dialect, compare=False, repr=False)
+
+    def quote(self, identifier: str) -> str:
+        return self.dialect.quote(identifier)
 
     def qualify(self, table: str) -> str:
         parts = ([self.database] if self.database else []) + [self.schema, table]
-        return ".".join(_quote(p) for p in parts)
+        return ".".join(self.quote(p) for p in parts)
+
+    @property
+    def schema_name(self) -> str:
+        """`database.schema`, quoted."""
+        return ".".join(self.quote(p) for p in ([self.database] if self.database else []) + [self.schema])
 
     @property
     def ledger(self) -> str:
@@ -131,13 +116,10 @@ def _in_transaction(con, work):
 
 def ensure_tables(con, location: LedgerLocation) -> None:
     """Create the ledger tables if missing (Python fallback of the `on_run_start` hook; idempotent)."""
-    schema = ".".join(_quote(p) for p in ([location.database] if location.database else []) + [location.schema])
-
     def work(c):
-        c.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        for table, columns in ((location.ledger, LEDGER_COLUMNS), (location.caps, CAPS_COLUMNS)):
-            cols = ", ".join(f"{_quote(n)} {t}" for n, t in columns)
-            c.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
+        c.execute(f"CREATE SCHEMA IF NOT EXISTS {location.schema_name}")
+        for table, qualified in ((LEDGER, location.ledger), (CAPS, location.caps)):
+            c.execute(table.create_sql(location.dialect, qualified))
 
     with _LOCK:
         _in_transaction(con, work)
@@ -269,8 +251,8 @@ class Ledger:
         rows = con.execute(
             f"SELECT rho, delta, delta_conversion, epsilon, accountant, epsilon_other FROM {self.location.ledger} "
             f"WHERE budget_key = ? AND status IN ({marks})", [budget_key, *CHARGED_STATUSES]).fetchall()
-        return [dict(zip(("rho", "delta", "delta_conversion", "epsilon", "accountant", "epsilon_other"), r))
-                for r in rows]
+        keys = ("rho", "delta", "delta_conversion", "epsilon", "accountant", "epsilon_other")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def reserve(self, request: ReleaseRequest, cap_epsilon: float | None) -> Reservation:
         """Check the cap and insert a 'reserved' row in one serialised transaction.
@@ -306,8 +288,9 @@ class Ledger:
             "spend_json": None, "record_json": None, "rows": r.rows, "seed": r.seed, "invocation_id": r.invocation_id,
             "started_at": _now(), "finished_at": None, "status": "reserved", "error": None,
         }
-        names = [n for n, _ in LEDGER_COLUMNS]
-        con.execute(f"INSERT INTO {self.location.ledger} ({', '.join(_quote(n) for n in names)}) "
+        names = LEDGER.names
+        quote = self.location.quote
+        con.execute(f"INSERT INTO {self.location.ledger} ({', '.join(quote(n) for n in names)}) "
                     f"VALUES ({', '.join('?' for _ in names)})", [values[n] for n in names])
 
     def finish_released(self, reservation: Reservation, record: Mapping[str, Any]) -> str:
@@ -332,7 +315,7 @@ class Ledger:
         self._update(reservation.release_id, {"status": "failed", "finished_at": _now(), "error": message[:4000]})
 
     def _update(self, release_id: str, values: Mapping[str, Any]) -> None:
-        sets = ", ".join(f"{_quote(k)} = ?" for k in values)
+        sets = ", ".join(f"{self.location.quote(k)} = ?" for k in values)
 
         def work(c):
             c.execute(f"UPDATE {self.location.ledger} SET {sets} WHERE release_id = ?", [*values.values(), release_id])
@@ -342,5 +325,5 @@ class Ledger:
 
     def rows_for(self, columns: Sequence[str] = ("release_id", "budget_key", "status", "epsilon", "rho")
                  ) -> list[tuple]:
-        return self.con.execute(f"SELECT {', '.join(_quote(c) for c in columns)} FROM {self.location.ledger} "
-                                "ORDER BY started_at").fetchall()
+        names = ", ".join(self.location.quote(c) for c in columns)
+        return self.con.execute(f"SELECT {names} FROM {self.location.ledger} ORDER BY started_at").fetchall()

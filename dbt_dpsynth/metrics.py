@@ -11,19 +11,9 @@ from typing import Any, Mapping
 
 from dpsynth_core.errors import ConfigError
 
-from .engines.duckdb_engine import quote_ident as _quote
+from .tables import METRICS
 
-METRICS_TABLE = "dpsynth_metrics"
-METRICS_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("release_id", "VARCHAR"),
-    ("model", "VARCHAR"),
-    ("metric", "VARCHAR"),
-    ("kind", "VARCHAR"),
-    ("value", "DOUBLE"),
-    ("threshold", "DOUBLE"),
-    ("passed", "BOOLEAN"),
-    ("computed_at", "TIMESTAMP"),
-)
+METRICS_TABLE = METRICS.table
 EVALUATION_KEYS = ("gates",)
 
 
@@ -51,12 +41,15 @@ def evaluate_release(release, spec, target: str | None, gates, options):
                     table=release.record.relation)
 
 
-def write_metrics(con, qualified_table: str, records: list[dict[str, Any]]) -> int:
-    """Append metric rows (one commit); creates the table when missing."""
-    cols = ", ".join(f"{_quote(n)} {t}" for n, t in METRICS_COLUMNS)
-    con.execute(f"CREATE TABLE IF NOT EXISTS {qualified_table} ({cols})")
-    names = [n for n, _ in METRICS_COLUMNS]
+def write_metrics(con, location, records: list[dict[str, Any]], table: str = METRICS_TABLE) -> int:
+    """Append metric rows to `table` beside the ledger (`location`: a `ledger.LedgerLocation`); creates the table
+    when missing. Returns the number of rows written."""
+    qualified = location.qualify(table)
+    con.execute(METRICS.create_sql(location.dialect, qualified))
+    if not records:
+        return 0
+    names = METRICS.names
     marks = ", ".join("?" for _ in names)
-    con.executemany(f"INSERT INTO {qualified_table} ({', '.join(_quote(n) for n in names)}) VALUES ({marks})",
+    con.executemany(f"INSERT INTO {qualified} ({', '.join(location.quote(n) for n in names)}) VALUES ({marks})",
                     [[r.get(n) for n in names] for r in records])
     return len(records)

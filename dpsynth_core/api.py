@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .accounting.budget import PrivacyBudget
+from .accounting.plan import delta_is_weak
 from .config import SynthesisConfig
-from .generators.base import FittedSynthesizer, get_generator
+from .generators.base import FittedSynthesizer, GeneratorContext, get_generator
 from .measurement.engine import Engine
 from .measurement.holdout import EvaluationRows, read_evaluation_rows, split_holdout
 from .measurement.private_table import PrivateTable
@@ -49,55 +49,60 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
                      preprocess: PreprocessOptions = PreprocessOptions(),
                      progress: Callable[[str, dict], None] | None = None,
                      evaluation_rows: bool = True) -> Release:
-    """Synthesize a DP table from `engine`. `progress(event, info)` receives per-epoch events of DP-SGD generators.
-    With a holdout and `evaluation_rows`, the release carries the raw rows of both parts for the (non-DP) evaluation."""
+    """Synthesize a DP table from `engine`.
+
+    Args:
+        engine: where the source rows live (read only through the measurement layer).
+        spec: column specs (a TableSpec or `{column: {kind: ...}}`); kinds default from the public schema.
+        config: the release's settings (epsilon, delta, generator, rows, ...).
+        noise_rng: the privacy noise generator (default: OS entropy). Tests only.
+        preprocess: DP domain discovery options.
+        progress: `progress(event, info)` receives progress events (info is post-processing of DP outputs only).
+        evaluation_rows: with a holdout, hand the raw rows of both parts to the caller for the (non-DP) evaluation.
+    Returns:
+        The Release: synthetic rows, release record (with the whole budget tree), fitted model, evaluation rows.
+    Raises:
+        ConfigError, SpecError, InputError before any data is read when the settings cannot work.
+    """
     config.validate()
     table_spec = resolve_spec(engine, spec)
-    plan = config.budget_plan()
-    generator = get_generator(config.generator, **_generator_options(config, plan, engine.relation_name, progress))
-    delta_conversion, delta_threshold, rho = plan.delta_conversion, plan.delta_threshold, plan.rho
+    generator = get_generator(config.generator, config.options, GeneratorContext(
+        table=engine.relation_name, max_rows=config.max_rows, seed=config.seed, target=config.target,
+        progress=progress))
+    plan = config.budget_plan(generator)
+    generator.check_before_read(plan)
     # ---- nothing above read data; everything below may ----
     train, holdout = split_holdout(engine, config.holdout) if config.holdout > 0 else (engine, None)
-    budget = PrivacyBudget(rho, delta_conversion)
+    budget = plan.open()
     private = PrivateTable(train, budget, noise_rng)
-    # DP-SGD generators spend their whole zCDP share on preprocessing: half on domains, half on their own histograms
-    domain_share = 0.5 if config.uses_dp_sgd else config.preprocessing_fraction
-    domain = resolve_domains(private, table_spec, rho * domain_share, delta_threshold, preprocess)
-    fitted = generator.fit(private, domain, budget.remaining, noise_rng)
+    domains = budget.child("domains", share=plan.domain_share)
+    domain = resolve_domains(private, table_spec, domains, plan.delta_threshold, preprocess)
+    domains.close()                                  # what discovery did not need goes to the generator
+    generator_budget = budget.rest(config.generator, dpsgd=plan.dpsgd.allowance() if plan.dpsgd else None)
+    fitted = generator.fit(private, domain, generator_budget)
     rows_source = "config" if config.rows is not None else "dp_estimate"
     n = config.rows if config.rows is not None else max(int(round(fitted.estimated_rows)), 0)
+    if progress is not None:
+        progress("sample", {"rows": n})
     data = fitted.sample(n, config.seed)
-    epsilon_other = float(getattr(fitted, "epsilon_other", 0.0))
+    warnings = list(domain.warnings)
+    if config.delta is None and config.max_rows is None and delta_is_weak(plan.delta, fitted.estimated_rows):
+        warnings.append(f"the default delta={plan.delta:g} is not below 1/(n ln n) for the DP-estimated "
+                        f"n={fitted.estimated_rows:.0f} rows; declare max_rows (or a smaller delta).")
     record = ReleaseRecord(
         relation=engine.relation_name, generator=config.generator, epsilon=config.epsilon,
-        delta=config.resolved_delta(), delta_conversion=delta_conversion, delta_threshold=delta_threshold, rho=rho,
-        epsilon_spent=budget.epsilon_spent() + epsilon_other, rho_spent=budget.spent,
-        accountant=getattr(fitted, "accountant", plan.accountant), rows=n, rows_source=rows_source, seed=config.seed,
-        spend=budget.breakdown() + list(getattr(fitted, "extra_spend", [])),
+        delta=plan.delta, delta_conversion=plan.delta_conversion, delta_threshold=plan.delta_threshold, rho=plan.rho,
+        # spends may exceed rho by float round-off only (PrivacyBudget tolerates 1e-9 relative); report at most rho
+        epsilon_spent=budget.epsilon_spent() + fitted.epsilon_other, rho_spent=min(budget.spent, plan.rho),
+        accountant=fitted.accountant if plan.dpsgd else plan.accountant, rows=n, rows_source=rows_source,
+        seed=config.seed, spend=budget.breakdown() + list(fitted.extra_spend),
+        budget_tree=plan.tree(budget, plan.dpsgd and generator_budget.dpsgd_allowance().charged),
         columns={c.name: {"kind": c.kind.value, "domain": "dp_discovered" if c.discovered else "public",
                           "codes": c.size} for c in domain.columns}
         | {name: {"kind": "identifier", "domain": "surrogate_keys"} for name, _ in domain.identifiers},
-        holdout={"used": holdout is not None, "fraction": config.holdout,
+        holdout={"used": holdout is not None, "fraction": config.holdout, "split": "keyed hash, secret salt",
                  "purpose": "evaluation only; never seen by the generator"} if holdout is not None else {"used": False},
-        warnings=list(domain.warnings), epsilon_other=epsilon_other, library_version=__version__)
+        warnings=warnings, epsilon_other=fitted.epsilon_other, library_version=__version__)
     evaluation = (read_evaluation_rows(train, holdout, list(data.columns))
                   if holdout is not None and evaluation_rows else None)
     return Release(data=data, record=record, model=fitted, evaluation=evaluation)
-
-
-def _generator_options(config: SynthesisConfig, plan, table: str, progress) -> dict[str, Any]:
-    options = dict(config.options)
-    if config.uses_dp_sgd:
-        options["sgd_epsilon"], options["sgd_delta"] = plan.epsilon_sgd, plan.delta_sgd
-        options["table"] = table
-        if progress is not None:
-            options["progress"] = progress
-        if config.max_rows is not None:
-            # a public N fixes the Poisson rate q = batch / N (amplification depends on q alone), and lets the
-            # configuration be validated before any data is read
-            options.setdefault("rows", config.max_rows)
-        if config.seed is not None:
-            options.setdefault("seed", config.seed)
-    if config.target is not None and config.generator == "aim":
-        options.setdefault("target", config.target)
-    return options

@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
-from .accounting.zcdp import cdp_rho
+from .accounting.plan import BudgetPlan, default_delta
 from .errors import ConfigError
+from .validation import Interval, Param, check_param, validate_params
 
-DEFAULT_DELTA = 1e-6
-# Share of delta reserved for thresholded domain discovery (the rest converts rho to epsilon). A fixed policy, so the
-# rho of a request is known before reading data.
-THRESHOLD_DELTA_SHARE = 0.1
 DEFAULT_GENERATOR = "aim"
-# Generators trained with DP-SGD: their (epsilon, delta) is split into a zCDP preprocessing share and a DP-SGD share
-# accounted by Opacus (RDP or PRV), composed basically: epsilon = epsilon_pre + epsilon_sgd, delta likewise.
-DP_SGD_GENERATORS = ("dp-ctgan", "dp-tvae")
-DEFAULT_DP_SGD_PREPROCESSING_SHARE = 0.1
 
 
-@dataclass(frozen=True)
-class BudgetPlan:
-    """How a release's (epsilon, delta) is split, known before any data is read.
+def _known_generator(name: str) -> str | None:
+    from .generators.base import available_generators
 
-    rho: zCDP budget (domain discovery, marginal measurements, deep generators' DP histograms), converted to epsilon
-    with delta_conversion; delta_threshold: thresholded domain discovery; epsilon_sgd/delta_sgd: DP-SGD's share.
-    """
-
-    rho: float
-    delta_conversion: float
-    delta_threshold: float
-    epsilon_sgd: float = 0.0
-    delta_sgd: float = 0.0
-
-    @property
-    def epsilon_other(self) -> float:
-        return self.epsilon_sgd
-
-    @property
-    def accountant(self) -> str:
-        return "zcdp" if self.epsilon_sgd == 0 else "zcdp+dpsgd"
+    return None if name in available_generators() else f"names an unknown generator (use one of {available_generators()})"
 
 
 @dataclass
@@ -48,10 +23,15 @@ class SynthesisConfig:
     """Settings of one release.
 
     epsilon, delta: the (epsilon, delta)-DP guarantee of the whole release (preprocessing included), per source row.
-    delta: default min(1e-6, 1/(n ln n)) where n is the public `max_rows` bound when given, else 1e-6.
+    delta: default `accounting.plan.default_delta(max_rows)`: min(1e-6, 1/(n ln n)) with n the public `max_rows`,
+        else 1e-6.
     rows: rows to generate (public); default: the DP estimate of the source's row count.
-    seed: drives sampling from the fitted model only — never the privacy noise.
-    preprocessing_fraction: share of rho for DP domain discovery (only spent on columns without a public domain).
+    max_rows: public upper bound on the source's rows (sets the default delta and DP-SGD's sampling rate).
+    seed: drives sampling from the fitted model only — never the privacy noise, never the holdout split.
+    holdout: share of the rows kept out of training for the (non-DP) release evaluation.
+    domain_share: the most of the zCDP rho DP domain discovery may spend (only on columns without a public domain);
+        default: the generator's (0.1 for marginal generators, 0.5 of the zCDP part for DP-SGD generators).
+    options: generator options (validated by the generator's own constraint table).
     """
 
     epsilon: float
@@ -63,96 +43,66 @@ class SynthesisConfig:
     budget_key: str | None = None
     target: str | None = None
     holdout: float = 0.0
-    preprocessing_fraction: float = 0.1
+    domain_share: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
     table: str = ""   # for error messages only
+
+    constraints: ClassVar[dict[str, Param]] = {
+        "epsilon": Param(float, Interval(0, None, "neither"), example=1.0),
+        "delta": Param(float, Interval(0, 1e-3, "right"), none=True, example=1e-7),
+        "generator": Param(str, check=_known_generator, example=DEFAULT_GENERATOR),
+        "rows": Param(int, Interval(0, 100_000_000), none=True, example=1000),
+        "max_rows": Param(int, Interval(1, None), none=True, example=100000),
+        "seed": Param(int, Interval(0, 2**63 - 1), none=True, example=7),
+        "budget_key": Param(str, none=True, example="patients"),
+        "target": Param(str, none=True, example="outcome"),
+        "holdout": Param(float, Interval(0, 1, "left"), example=0.2),
+        "domain_share": Param(float, Interval(0, 1, "left"), none=True, example=0.1),
+        "options": Param(dict, example="{iters: 500}"),
+    }
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any] | None, table: str = "") -> "SynthesisConfig":
         raw = dict(raw or {})
-        known = {f.name for f in fields(cls)} - {"table"}
-        unknown = sorted(set(raw) - known - {"columns"})
-        if unknown:
-            raise ConfigError(f"unknown dpsynth setting(s) {unknown}.", table=table or None,
-                              fix=f"use only {sorted(known)}.")
         if "epsilon" not in raw:
             raise ConfigError("no epsilon given.", table=table or None, fix="set dpsynth: {epsilon: 1.0, ...}.")
-        cfg = cls(**{k: v for k, v in raw.items() if k in known}, table=table)
-        cfg.validate()
-        return cfg
-
-    def _err(self, problem: str, fix: str) -> ConfigError:
-        return ConfigError(problem, table=self.table or None, fix=fix)
+        values = validate_params({k: v for k, v in raw.items() if k != "columns"}, cls.constraints,
+                                 what="dpsynth setting", table=table or None)
+        return cls(**values, table=table)
 
     def validate(self) -> "SynthesisConfig":
-        try:
-            eps = float(self.epsilon)
-        except (TypeError, ValueError):
-            raise self._err(f"epsilon={self.epsilon!r} is not a number.", "write e.g. epsilon: 1.0.") from None
-        if not (eps > 0 and math.isfinite(eps)):
-            raise self._err(f"epsilon={self.epsilon!r} must be a positive finite number.",
-                            "use e.g. epsilon: 1.0 (smaller = more private).")
-        self.epsilon = eps
-        if self.delta is not None:
-            try:
-                self.delta = float(self.delta)
-            except (TypeError, ValueError):
-                raise self._err(f"delta={self.delta!r} is not a number.", "write e.g. delta: 1e-7.") from None
-            if not 0 < self.delta < 1:
-                raise self._err(f"delta={self.delta!r} must be in (0, 1).", "use e.g. delta: 1e-7.")
-            if self.delta > 1e-3:
-                raise self._err(f"delta={self.delta} is far too large: it allows whole records to leak.",
-                                "use delta <= 1/(n ln n) for n source rows (default 1e-6).")
-        for name in ("rows", "max_rows", "seed"):
-            value = getattr(self, name)
-            if value is not None:
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value < 0:
-                    raise self._err(f"{name}={value!r} must be a non-negative integer.", f"write e.g. {name}: 1000.")
-                setattr(self, name, int(value))
-        if not 0 <= float(self.holdout) < 1:
-            raise self._err(f"holdout={self.holdout!r} must be in [0, 1).", "use e.g. holdout: 0.2.")
-        self.holdout = float(self.holdout)
-        if not 0 <= float(self.preprocessing_fraction) < 1:
-            raise self._err(f"preprocessing_fraction={self.preprocessing_fraction!r} must be in [0, 1).",
-                            "use e.g. preprocessing_fraction: 0.1.")
-        self.preprocessing_fraction = float(self.preprocessing_fraction)
-        if not isinstance(self.options, dict):
-            raise self._err(f"options={self.options!r} must be a mapping.", "write options: {iters: 500}.")
-        from .generators.base import available_generators
-
-        if self.generator not in available_generators():
-            raise self._err(f"unknown generator {self.generator!r}.", f"use one of {available_generators()}.")
+        """Check every field against the constraint table (dataclass construction does not); returns self."""
+        for f in fields(self):
+            if f.name in self.constraints:
+                setattr(self, f.name, check_param(f.name, getattr(self, f.name), self.constraints[f.name],
+                                                  what="dpsynth setting", table=self.table or None))
         return self
 
     def resolved_delta(self) -> float:
-        if self.delta is not None:
-            return float(self.delta)
-        if self.max_rows and self.max_rows > 2:
-            return min(DEFAULT_DELTA, 1.0 / (self.max_rows * math.log(self.max_rows)))
-        return DEFAULT_DELTA
+        return float(self.delta) if self.delta is not None else default_delta(self.max_rows)
+
+    def generator_class(self):
+        from .generators.base import generator_class
+
+        return generator_class(self.generator, self.table or None)
 
     @property
     def uses_dp_sgd(self) -> bool:
-        return self.generator in DP_SGD_GENERATORS
+        return self.budget_plan().dpsgd is not None
 
-    def budget_plan(self) -> BudgetPlan:
-        """Split (epsilon, delta) between zCDP steps and DP-SGD (deep generators only)."""
-        epsilon, delta = self.epsilon, self.resolved_delta()
-        eps_sgd = delta_sgd = 0.0
-        if self.uses_dp_sgd:
-            share = float(self.options.get("preprocessing_share", DEFAULT_DP_SGD_PREPROCESSING_SHARE))
-            if not 0 < share < 1:
-                raise self._err(f"options.preprocessing_share={share!r} must be in (0, 1).",
-                                "use e.g. preprocessing_share: 0.1.")
-            eps_sgd, delta_sgd = epsilon * (1 - share), delta * (1 - share)
-            epsilon, delta = epsilon * share, delta * share
-        conversion, threshold = delta * (1 - THRESHOLD_DELTA_SHARE), delta * THRESHOLD_DELTA_SHARE
-        return BudgetPlan(cdp_rho(epsilon, conversion), conversion, threshold, eps_sgd, delta_sgd)
+    def budget_plan(self, generator=None) -> BudgetPlan:
+        """The release's budget plan (every split of (epsilon, delta)), from public settings only.
 
-    def delta_split(self) -> tuple[float, float]:
-        """(delta_conversion, delta_threshold) of the zCDP part."""
-        plan = self.budget_plan()
-        return plan.delta_conversion, plan.delta_threshold
+        Args:
+            generator: the release's Generator instance (built from `options` when not given).
+        """
+        if generator is None:
+            from .generators.base import GeneratorContext
+
+            generator = self.generator_class()(self.options, GeneratorContext(table=self.table))
+        share = self.domain_share if self.domain_share is not None else generator.domain_share
+        return BudgetPlan.for_release(self.epsilon, self.resolved_delta(), domain_share=share,
+                                      zcdp_share=generator.zcdp_share())
 
     def requested_rho(self) -> float:
         """rho (zCDP part) this release may spend — known before any data is read."""

@@ -53,3 +53,19 @@ class BudgetExceededError(DpsynthError):
 
 class BudgetOverspendError(DpsynthError):
     """Internal guard: a step tried to spend more rho than the release's budget holds (a bug, never user error)."""
+
+
+class BudgetPolicyExceededError(BudgetExceededError):
+    """A level of a key's budget policy (lifetime, a window, a release type) refuses the request; nothing was charged.
+
+    A BudgetExceededError, so every caller handling the plain cap handles policy refusals too. `level` names the level
+    (`lifetime`, `per_quarter`, `window 90d`, `release_type public`); `decision` is the full
+    `dpsynth_core.accounting.policy.PolicyDecision` with the numbers of every level.
+    """
+
+    def __init__(self, budget_key: str, level: str, spent: float, requested: float, cap: float, would_be: float,
+                 message: str, decision=None):
+        self.budget_key, self.level, self.decision = budget_key, level, decision
+        self.spent_epsilon, self.requested_epsilon = spent, requested
+        self.cap_epsilon, self.would_be_epsilon = cap, would_be
+        DpsynthError.__init__(self, message)

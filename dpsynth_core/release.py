@@ -37,6 +37,9 @@ class ReleaseRecord:
     created_at: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat())
     epsilon_other: float = 0.0     # epsilon accounted outside zCDP (DP-SGD), composed by basic composition
     library_version: str = ""
+    # every split of the budget: [{label, parent, accountant, rho, epsilon, delta, share, ...}], leaves add up to the
+    # request per accountant (zCDP rho; DP-SGD epsilon), see accounting/plan.py
+    budget_tree: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any, Iterable, Mapping
 
 from .errors import SpecError
+from .validation import Param, validate_params
 from .measurement.engine import Dialect, SourceColumn, TypeFamily
 
 
@@ -31,7 +32,42 @@ class ColumnKind(str, Enum):
         return self in (ColumnKind.INTEGER, ColumnKind.CONTINUOUS, ColumnKind.DATETIME)
 
 
-_SPEC_KEYS = {"kind", "nullable", "categories", "lower", "upper", "bins", "datetime_unit"}
+def _categories_problem(values: tuple) -> str | None:
+    if len(values) == 0:
+        return "is an empty list (list at least one category, or drop `categories` to discover them with DP)"
+    try:
+        if len(set(values)) != len(values):
+            return "contains duplicates (list each category once)"
+    except TypeError:
+        return "must list plain values (strings, numbers, booleans)"
+    return None
+
+
+def _bound_problem(value: Any) -> str | None:
+    if isinstance(value, str):
+        try:
+            float(value)
+            return None
+        except ValueError:
+            try:
+                _dt.datetime.fromisoformat(value)
+                return None
+            except ValueError:
+                return "is neither a number nor an ISO date/timestamp"
+    return None
+
+
+# What a column spec may say (the declarative table; rules between fields are in ColumnSpec.from_dict).
+SPEC_CONSTRAINTS: dict[str, Param] = {
+    "kind": Param(str, check=lambda k: None if k.lower() in {c.value for c in ColumnKind}
+                  else f"is not a kind (use one of {[c.value for c in ColumnKind]})", example="categorical"),
+    "nullable": Param(bool, example=False),
+    "categories": Param(list, check=_categories_problem, example="[a, b, c]"),
+    "lower": Param((float, str, _dt.date), check=_bound_problem, example=0),
+    "upper": Param((float, str, _dt.date), check=_bound_problem, example=100),
+    "bins": Param((int, list), check=lambda b: None if not isinstance(b, int) or 1 <= b <= 4096
+                  else "must be between 1 and 4096 bins", example=16),
+}
 
 
 def _to_number(value: Any, *, table: str, column: str, what: str) -> float:
@@ -98,77 +134,48 @@ class ColumnSpec:
     @classmethod
     def from_dict(cls, name: str, raw: Mapping[str, Any] | None, *, table: str, default_kind: ColumnKind | None = None
                   ) -> "ColumnSpec":
-        raw = dict(raw or {})
-        unknown = set(raw) - _SPEC_KEYS
-        if unknown:
-            raise SpecError(f"unknown spec key(s) {sorted(unknown)}.", table=table, column=name,
-                            fix=f"use only {sorted(_SPEC_KEYS)}.")
-        kind_raw = raw.get("kind", default_kind.value if default_kind else None)
+        """A spec from its YAML/meta form, checked against `SPEC_CONSTRAINTS` and the rules between fields."""
+        values = validate_params(raw or {}, SPEC_CONSTRAINTS, what="spec key", table=table, column=name,
+                                 error=SpecError)
+        kind_raw = values.get("kind", default_kind.value if default_kind else None)
         if kind_raw is None:
             raise SpecError("no kind declared and none can be inferred from the column type.", table=table,
                             column=name, fix=f"add `kind:` (one of {[k.value for k in ColumnKind]}).")
-        try:
-            kind = ColumnKind(str(kind_raw).lower())
-        except ValueError:
-            raise SpecError(f"unknown kind {kind_raw!r}.", table=table, column=name,
-                            fix=f"use one of {[k.value for k in ColumnKind]}.") from None
-        nullable = raw.get("nullable", True)
-        if not isinstance(nullable, bool):
-            raise SpecError(f"nullable={nullable!r} is not a boolean.", table=table, column=name,
-                            fix="write `nullable: true` or `nullable: false`.")
-        categories = raw.get("categories")
-        if categories is not None:
-            if kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
-                raise SpecError(f"categories are declared but kind is {kind.value!r}.", table=table, column=name,
-                                fix="use `kind: categorical` or drop `categories`.")
-            if isinstance(categories, (str, bytes)) or not isinstance(categories, Iterable):
-                raise SpecError("categories must be a list.", table=table, column=name,
-                                fix="write `categories: [a, b, c]`.")
-            categories = tuple(categories)
-            if len(categories) == 0:
-                raise SpecError("categories is an empty list.", table=table, column=name,
-                                fix="list at least one category or drop `categories` to discover them with DP.")
-            if len(set(categories)) != len(categories):
-                raise SpecError("categories contains duplicates.", table=table, column=name,
-                                fix="list each category once.")
-        lower = raw.get("lower")
-        upper = raw.get("upper")
-        if (lower is not None or upper is not None) and not kind.is_numeric:
-            raise SpecError(f"bounds are declared but kind is {kind.value!r}.", table=table, column=name,
-                            fix="use an integer/continuous/datetime kind or drop lower/upper.")
+        kind = ColumnKind(str(kind_raw).lower())
+        categories = values.get("categories")
+        lower, upper, bins = values.get("lower"), values.get("upper"), values.get("bins")
+
+        def refuse(problem: str, fix: str):
+            raise SpecError(problem, table=table, column=name, fix=fix)
+
+        if categories is not None and kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
+            refuse(f"categories are declared but kind is {kind.value!r}.", "use `kind: categorical` or drop "
+                   "`categories`.")
+        if (lower is not None or upper is not None or bins is not None) and not kind.is_numeric:
+            what = "bounds" if lower is not None or upper is not None else "bins"
+            refuse(f"{what} are declared but kind is {kind.value!r}.",
+                   "use an integer/continuous/datetime kind or drop lower/upper/bins.")
         if (lower is None) != (upper is None):
-            raise SpecError("only one of lower/upper is declared.", table=table, column=name,
-                            fix="declare both bounds, or neither (then they are found with DP).")
+            refuse("only one of lower/upper is declared.", "declare both bounds, or neither (then they are found "
+                   "with DP).")
         if lower is not None:
             lower = _to_number(lower, table=table, column=name, what="lower")
             upper = _to_number(upper, table=table, column=name, what="upper")
             if not lower < upper:
-                raise SpecError(f"lower={lower} is not below upper={upper}.", table=table, column=name,
-                                fix="declare lower < upper.")
-        bins = raw.get("bins")
-        if bins is not None:
-            if not kind.is_numeric:
-                raise SpecError(f"bins are declared but kind is {kind.value!r}.", table=table, column=name,
-                                fix="drop `bins` or use a numeric kind.")
-            if isinstance(bins, bool) or not isinstance(bins, (int, list, tuple)):
-                raise SpecError(f"bins={bins!r} must be an integer or a list of edges.", table=table, column=name,
-                                fix="write `bins: 16` or `bins: [0, 10, 20, 50]`.")
-            if isinstance(bins, int):
-                if not 1 <= bins <= 4096:
-                    raise SpecError(f"bins={bins} out of range.", table=table, column=name,
-                                    fix="use between 1 and 4096 bins.")
-            else:
-                edges = tuple(_to_number(b, table=table, column=name, what="bins edge") for b in bins)
-                if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
-                    raise SpecError("bin edges must be at least two strictly increasing numbers.", table=table,
-                                    column=name, fix="write e.g. `bins: [0, 10, 20, 50]`.")
-                if lower is None:
-                    lower, upper = edges[0], edges[-1]
-                elif (edges[0], edges[-1]) != (lower, upper):
-                    raise SpecError("the first/last bin edges differ from lower/upper.", table=table, column=name,
-                                    fix="make bins start at lower and end at upper, or drop lower/upper.")
-                bins = edges
-        return cls(name=name, kind=kind, nullable=nullable, categories=categories, lower=lower, upper=upper, bins=bins)
+                refuse(f"lower={lower} is not below upper={upper}.", "declare lower < upper.")
+        if isinstance(bins, tuple):
+            edges = tuple(_to_number(b, table=table, column=name, what="bins edge") for b in bins)
+            if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
+                refuse("bin edges must be at least two strictly increasing numbers.", "write e.g. "
+                       "`bins: [0, 10, 20, 50]`.")
+            if lower is None:
+                lower, upper = edges[0], edges[-1]
+            elif (edges[0], edges[-1]) != (lower, upper):
+                refuse("the first/last bin edges differ from lower/upper.", "make bins start at lower and end at "
+                       "upper, or drop lower/upper.")
+            bins = edges
+        return cls(name=name, kind=kind, nullable=values.get("nullable", True), categories=categories, lower=lower,
+                   upper=upper, bins=bins)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind.value, "nullable": self.nullable}

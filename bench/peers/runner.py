@@ -3,7 +3,10 @@
 Usage: runner.py CONFIG.json
 
 CONFIG: {"train_csv", "out_csv", "synth": "mst"|"aim"|"dpctgan", "epsilon", "delta", "rows",
-         "columns": [{"name", "kind": "categorical"|"continuous", "lower", "upper"}], "options": {...}}
+         "columns": [{"name", "kind": "categorical"|"continuous", "lower", "upper", "nullable"}], "options": {...}}
+
+With `bench/run.py --spec user` the CSV holds the train rows coded on our release's domain (integer codes, no
+nulls): every column is categorical with nullable false, and the caller decodes the output codes with our decoder.
 
 What the peer gets (the same public information our generators get from the bench spec):
 - categorical columns: their names (SmartNoise's LabelTransformer then takes the category list from the data, without
@@ -36,10 +39,11 @@ def _transformer(columns, style):
     out = []
     for col in columns:
         if col["kind"] == "categorical":
+            nullable = bool(col.get("nullable", True))   # false for bin codes, which hold no nulls
             if style == "cube":
-                out.append(LabelTransformer(nullable=True))
+                out.append(LabelTransformer(nullable=nullable))
             else:
-                out.append(ChainTransformer([LabelTransformer(nullable=True), OneHotEncoder()]))
+                out.append(ChainTransformer([LabelTransformer(nullable=nullable), OneHotEncoder()]))
         elif style == "cube":
             out.append(BinTransformer(lower=col["lower"], upper=col["upper"], bins=10, nullable=True))
         else:

@@ -16,11 +16,19 @@ from .anonymeter import RiskEstimate, linkability_risk, singling_out_risk
 from .copies import exact_copies
 from .coverage import column_checks, rare_categories
 from .dependence import mean_dependence_difference
+from .details import plot_details
 from .gates import EvaluationOptions, GateConfig
 from .inference import attribute_inference
 from .marginals import mean_marginal_tvd
 from .membership import density_ratio_membership_auc
-from .neighbours import (dcr_share, distance_membership_auc, neighbour_samples, nndr_check, one_sided_bound)
+from .neighbours import (
+    dcr_distances,
+    dcr_share,
+    distance_membership_auc,
+    neighbour_samples,
+    nndr_check,
+    one_sided_bound,
+)
 from .prepared import Prepared, prepare
 from .result import EvaluationReport, MetricResult
 from .subgroup import subgroup_tvd
@@ -32,11 +40,13 @@ PRIVACY, UTILITY = "privacy", "utility"
 def evaluate(real_train: pd.DataFrame, holdout: pd.DataFrame | None, synthetic: pd.DataFrame,
              kinds: Mapping[str, str] | None = None, target: str | None = None,
              gates: GateConfig = GateConfig(), options: EvaluationOptions | None = None,
-             table: str = "synthetic") -> EvaluationReport:
+             table: str = "synthetic", details: bool = False) -> EvaluationReport:
     """Compare `synthetic` with the rows its generator was trained on (`real_train`) and with `holdout` (rows it never
     saw, from the same population). `kinds` hints column kinds ('categorical'|'numeric'|'datetime'|'identifier';
     identifiers are excluded). `target` (or `options.target`) enables TSTR, subgroup fidelity and attribute inference.
-    Without a holdout only utility metrics and the exact-copy rate are computed (a note says so)."""
+    Without a holdout only utility metrics and the exact-copy rate are computed (a note says so).
+    `details=True` also returns the plot data of a release report in `EvaluationReport.details` (see `details`);
+    the metric values are the same either way."""
     options = options or EvaluationOptions()
     target = target or options.target
     prepared = prepare(real_train, synthetic, holdout, kinds, n_bins=options.n_bins, table=table)
@@ -49,8 +59,10 @@ def evaluate(real_train: pd.DataFrame, holdout: pd.DataFrame | None, synthetic: 
     if identifiers:
         notes.append(f"identifier columns excluded: {', '.join(identifiers)}")
     results = _utility(prepared, gates, options, target)
-    results += _privacy(prepared, gates, options, target, notes)
-    return EvaluationReport(tuple(results), notes=tuple(notes))
+    distances: list = []
+    results += _privacy(prepared, gates, options, target, notes, distances)
+    plots = plot_details(prepared, results, distances[0] if distances else None) if details else None
+    return EvaluationReport(tuple(results), notes=tuple(notes), details=plots)
 
 
 def _utility(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | None) -> list[MetricResult]:
@@ -110,7 +122,9 @@ def _floored(threshold: float | None, floor: float | None, g: GateConfig) -> flo
     return max(threshold, g.noise_floor_factor * floor)
 
 
-def _privacy(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | None, notes: list) -> list[MetricResult]:
+def _privacy(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | None, notes: list,
+             distances: list) -> list[MetricResult]:
+    """Privacy metrics; appends the DCR distances to `distances` (for the plot data) when a holdout exists."""
     out = []
     copies = exact_copies(p)
     margin = g.exact_copy_margin
@@ -121,7 +135,8 @@ def _privacy(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | Non
         notes.append("no holdout: DCR, NNDR, membership, singling-out, linkability and inference metrics skipped")
         return out
     samples = neighbour_samples(p, o.max_distance_rows, o.seed)
-    dcr = dcr_share(samples)
+    distances.append(dcr_distances(samples))
+    dcr = dcr_share(samples, distances[0])
     out.append(MetricResult.gated(
         "dcr_share", dcr.share, None if g.dcr_z is None else one_sided_bound(0.5, dcr.n, g.dcr_z), PRIVACY,
         n=dcr.n, ideal=0.5, median_dcr_train=dcr.median_dcr_train, median_dcr_holdout=dcr.median_dcr_holdout))

@@ -53,9 +53,14 @@ class DCRShare:
     median_dcr_holdout: float
 
 
-def dcr_share(samples: NeighbourSamples) -> DCRShare:
-    d_train = nearest(samples.train, samples.synthetic)[0][:, 0]
-    d_hold = nearest(samples.holdout, samples.synthetic)[0][:, 0]
+def dcr_distances(samples: NeighbourSamples) -> tuple[np.ndarray, np.ndarray]:
+    """Distance of each synthetic query to its closest train row and to its closest holdout row."""
+    return nearest(samples.train, samples.synthetic)[0][:, 0], nearest(samples.holdout, samples.synthetic)[0][:, 0]
+
+
+def dcr_share(samples: NeighbourSamples, distances: tuple[np.ndarray, np.ndarray] | None = None) -> DCRShare:
+    """`distances`: `dcr_distances(samples)` when the caller already has them."""
+    d_train, d_hold = distances if distances is not None else dcr_distances(samples)
     closer = np.where(d_train < d_hold, 1.0, np.where(d_train == d_hold, 0.5, 0.0))
     return DCRShare(float(closer.mean()), len(closer), float(np.median(d_train)), float(np.median(d_hold)))
 

@@ -63,6 +63,7 @@ class EvaluationReport:
     results: tuple[MetricResult, ...]
     computed_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     notes: tuple[str, ...] = ()
+    details: Mapping[str, Any] | None = None   # plot data (`evaluation.details`), when evaluate(details=True)
 
     @property
     def passed(self) -> bool:
@@ -93,7 +94,8 @@ class EvaluationReport:
         return {"passed": self.passed, "privacy_passed": self.passed_kind("privacy"),
                 "utility_passed": self.passed_kind("utility"), "computed_at": self.computed_at,
                 "notes": list(self.notes), "differentially_private": False,
-                "metrics": [r.to_dict() for r in self.results]}
+                "metrics": [r.to_dict() for r in self.results]} | (
+                    {"details": self.details} if self.details is not None else {})
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)

@@ -20,14 +20,18 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Sequence
 
 import numpy as np
 
+from ..accounting.budget import PrivacyBudget
 from ..errors import ConfigError
 from ..measurement.private_table import PrivateTable
 from ..pgm import Domain, GraphicalModel, Measurement, estimate, hypothetical_model_size
 from ..preprocessing.domains import TableDomain
+from ..validation import Interval, Param
+from .base import Generator, GeneratorOptions
 from .graphical import FittedGraphicalModel, pgm_domain
 
 MEASURE_SHARE = 0.9  # of each round's rho: the Gaussian measurement; the rest pays for the selection
@@ -58,103 +62,112 @@ def candidate_weights(attrs: Sequence[str], marginals: Sequence[tuple[str, ...]]
     return closure
 
 
-class AIM:
-    """AIM generator.
+@dataclass(frozen=True)
+class AIMOptions(GeneratorOptions):
+    """AIM options (units: max_model_size in MB of float64 clique tables)."""
 
-    Options: target (column whose 3-way marginals join the workload), max_model_size (MB of float64 clique tables,
-    default 20; the paper uses 80, but on nassCDS at epsilon 10 the 80 MB model took 130 s and 3.7 GB with a worse
-    2-way TVD (0.030) than 20 MB (5-17 s, 0.6-0.8 GB, 0.012-0.015)), rounds (T, default 16 per column), iters (mirror-descent iterations per refit),
-    final_iters and final_tol (the last refit stops early once the loss improves by less than final_tol per
-    iteration; deterministic).
+    target: str | None = None
+    max_model_size: float = 20.0
+    rounds: int | None = None
+    iters: int = 100
+    final_iters: int = 1000
+    final_tol: float | None = 1e-3
+
+    constraints: ClassVar[dict[str, Param]] = {
+        "target": Param(str, none=True, example="dead"),
+        "max_model_size": Param(float, Interval(0, None, "neither"), example=20),
+        "rounds": Param(int, Interval(1, None), none=True, example=200),
+        "iters": Param(int, Interval(1, None), example=100),
+        "final_iters": Param(int, Interval(1, None), example=1000),
+        "final_tol": Param(float, Interval(0, None), none=True, example=0.001),
+    }
+
+
+class AIM(Generator):
+    """AIM generator (`generator: aim`, the default).
+
+    Options: target (column whose 3-way marginals join the workload; default the release's `target`),
+    max_model_size (MB of float64 clique tables, default 20; the paper uses 80, but on nassCDS at epsilon 10 the 80 MB
+    model took 130 s and 3.7 GB with a worse 2-way TVD (0.030) than 20 MB (5-17 s, 0.6-0.8 GB, 0.012-0.015)), rounds
+    (T, default 16 per column), iters (mirror-descent iterations per refit), final_iters and final_tol (the last refit
+    stops early once the loss improves by less than final_tol per iteration; deterministic).
     """
 
     name = "aim"
+    title = "AIM"
+    Options = AIMOptions
+    Fitted = FittedGraphicalModel
 
-    def __init__(self, target: str | None = None, max_model_size: float = 20.0, rounds: int | None = None,
-                 iters: int = 100, final_iters: int = 1000, final_tol: float | None = 1e-3, **unused):
-        if unused:
-            raise ConfigError(f"unknown AIM option(s) {sorted(unused)}.",
-                              fix="AIM takes target, max_model_size, rounds, iters, final_iters and final_tol.")
-        if not (max_model_size > 0 and math.isfinite(max_model_size)):
-            raise ConfigError(f"AIM max_model_size={max_model_size!r} must be a positive number of megabytes.",
-                              fix="use e.g. max_model_size: 20.")
-        for option, value in (("iters", iters), ("final_iters", final_iters)):
-            if int(value) != value or value < 1:
-                raise ConfigError(f"AIM {option}={value!r} must be a positive integer.", fix=f"use e.g. {option}: 100.")
-        self.target = target
-        self.max_model_size = float(max_model_size)
-        self.rounds = rounds
-        self.iters = int(iters)
-        self.final_iters = int(final_iters)
-        if final_tol is not None and not (final_tol >= 0 and math.isfinite(final_tol)):
-            raise ConfigError(f"AIM final_tol={final_tol!r} must be a number >= 0 or null.", fix="use e.g. final_tol: 0.001.")
-        self.final_tol = final_tol
-
-    def fit(self, private: PrivateTable, domain: TableDomain, rho: float, rng: np.random.Generator | None = None
-            ) -> FittedGraphicalModel:
+    def fit(self, private: PrivateTable, domain: TableDomain, budget: PrivacyBudget) -> FittedGraphicalModel:
         attrs = domain.attrs
-        if self.target is not None and self.target not in attrs:
-            raise ConfigError(f"AIM target {self.target!r} is not a modelled column (modelled: {list(attrs)}).",
-                              table=domain.relation, column=self.target,
+        target = self.options.target if self.options.target is not None else self.context.target
+        if target is not None and target not in attrs:
+            raise ConfigError(f"AIM target {target!r} is not a modelled column (modelled: {list(attrs)}).",
+                              table=domain.relation, column=target,
                               fix="name a non-identifier column of this relation as target, or drop the target.")
-        rounds = ROUNDS_PER_COLUMN * len(attrs) if self.rounds is None else self.rounds
-        if int(rounds) != rounds or rounds < len(attrs):
+        rounds = ROUNDS_PER_COLUMN * len(attrs) if self.options.rounds is None else self.options.rounds
+        if rounds < len(attrs):
             raise ConfigError(f"AIM rounds={rounds!r} must be an integer >= the number of modelled columns "
                               f"({len(attrs)}).", table=domain.relation,
                               fix=f"omit rounds (default {ROUNDS_PER_COLUMN} per column) or raise it.")
-        return _AIMRun(self, private, domain, rho, int(rounds)).fit()
+        return _AIMRun(self.options, target, private, domain, budget, int(rounds), self.context).fit()
 
 
 class _AIMRun:
     """State of one AIM fit: the budget it may spend, its measurements and the current model."""
 
-    def __init__(self, options: AIM, private: PrivateTable, domain: TableDomain, rho: float, rounds: int):
+    def __init__(self, options: AIMOptions, target: str | None, private: PrivateTable, domain: TableDomain,
+                 budget: PrivacyBudget, rounds: int, context):
         self.options = options
         self.private = private
         self.domain = domain
+        self.context = context
         self.pdomain: Domain = pgm_domain(domain)
         self.binning = {c.name: c.binning for c in domain.columns}
-        self.rho = float(rho)
-        self.start = private.budget.spent
-        self.candidates = candidate_weights(domain.attrs, workload(domain.attrs, options.target))
+        self.rho = float(budget.rho_total)
+        self.candidates = candidate_weights(domain.attrs, workload(domain.attrs, target))
         self.sigma = math.sqrt(rounds / (2 * MEASURE_SHARE * self.rho))
         self.epsilon = math.sqrt(8 * (1 - MEASURE_SHARE) * self.rho / rounds)
+        # 1-way marginals: d Gaussian measurements at sigma; the adaptive rounds get the rest
+        self.one_way = budget.child("1way", rho=len(domain.attrs) / (2 * self.sigma ** 2))
+        self.rounds = budget.rest("rounds")
         self.measurements: list[Measurement] = []
         self.selected: list[tuple[str, ...]] = []
 
-    @property
-    def used(self) -> float:
-        return self.private.budget.spent - self.start
-
-    def _measure(self, clique: tuple[str, ...], sigma: float, step: str) -> None:
-        noisy = self.private.measure([self.binning[a] for a in clique], sigma, step=step)
+    def _measure(self, clique: tuple[str, ...], sigma: float, step: str, budget: PrivacyBudget) -> None:
+        noisy = self.private.measure([self.binning[a] for a in clique], sigma, step=step, budget=budget)
         self.measurements.append(Measurement(clique, noisy, sigma))
 
     def fit(self) -> FittedGraphicalModel:
         for a in self.domain.attrs:
-            self._measure((a,), self.sigma, step=f"aim:1way:{a}")
+            self._measure((a,), self.sigma, step=f"aim:1way:{a}", budget=self.one_way)
         model = estimate(self.pdomain, self.measurements, iters=self.options.iters)
         last = False
         round_ = 0
         while not last:
             round_ += 1
             round_rho = 1 / (2 * self.sigma**2) + self.epsilon**2 / 8
-            remaining = self.rho - self.used
+            remaining = self.rounds.remaining
             if remaining < 2 * round_rho:
                 # The last round spends exactly what is left.
                 self.sigma = math.sqrt(1 / (2 * MEASURE_SHARE * remaining))
                 self.epsilon = math.sqrt(8 * (1 - MEASURE_SHARE) * remaining)
                 round_rho, last = remaining, True
-            size_limit = self.options.max_model_size * (self.used + round_rho) / self.rho
+            used = self.rho - remaining
+            size_limit = self.options.max_model_size * (used + round_rho) / self.rho
             clique = self._select(model, size_limit, step=f"aim:select:{round_}")
             before = model.project(clique).values
-            self._measure(clique, self.sigma, step=f"aim:measure:{round_}:{'|'.join(clique)}")
+            self._measure(clique, self.sigma, step=f"aim:measure:{round_}:{'|'.join(clique)}", budget=self.rounds)
             self.selected.append(clique)
             model = estimate(self.pdomain, self.measurements, iters=self.options.iters, warm_start=model)
             moved = np.abs(model.project(clique).values - before).sum()
-            if moved <= EXPECTED_ABS_NORMAL * self.sigma * self.pdomain.size(clique):
+            annealed = moved <= EXPECTED_ABS_NORMAL * self.sigma * self.pdomain.size(clique)
+            if annealed:
                 self.sigma /= 2
                 self.epsilon *= 2
+            # progress: the public round number, the selected marginal (a DP output) and the rho spent so far
+            self.context.report("aim", round=round_, selected="|".join(clique),
+                                spent_share=(self.rho - self.rounds.remaining) / self.rho, annealed=bool(annealed))
         model = estimate(self.pdomain, self.measurements, iters=self.options.final_iters, warm_start=model,
                          tol=self.options.final_tol)
         return FittedGraphicalModel(AIM.name, self.domain, model, self.selected)
@@ -174,6 +187,7 @@ class _AIMRun:
             [f.values for f in model.project_many(eligible)],
             self.epsilon,
             step=step,
+            budget=self.rounds,
             penalties=[EXPECTED_ABS_NORMAL * self.sigma * self.pdomain.size(c) for c in eligible],
             weights=[self.candidates[c] for c in eligible],
         )

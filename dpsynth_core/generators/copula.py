@@ -8,7 +8,7 @@ Fit (spends exactly the given rho, split `one_way_fraction` / rest):
    rho_1/d each). Clipped at 0 and normalised they give p_j and F_j; their totals give the DP row count.
 2. Normal scores (post-processing of step 1 only): code k of column j gets s_jk = E[Z | F_j(k-1) < Phi(Z) <= F_j(k)]
    = (phi(a) - phi(b)) / (F_j(k) - F_j(k-1)), the mean of the standard normal over that code's slice.
-3. Correlation (the only step that reads rows, in `_noisy_score_products`): each row's score vector z (d values) is
+3. Correlation (the only step that reads rows, `PrivateTable.noisy_score_products` in the measurement layer): each row's score vector z (d values) is
    scaled down, if needed, to squared norm ||z||^2 <= B; the statistic is the vector of
    off-diagonal sums S_ij = sum_rows z_i z_j (i < j). Adding or removing one row changes S by that row's products, whose
    L2 norm is sqrt(sum_{i<j} z_i^2 z_j^2) = sqrt((||z||^4 - sum_i z_i^4) / 2) <= B sqrt((1 - 1/d) / 2)
@@ -34,17 +34,21 @@ Sample: G ~ N(0, I), Z = G L^T (R = L L^T), U = Phi(Z), code_j = first k with F_
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 from scipy.stats import chi2
 
-from ..accounting.zcdp import gaussian_rho, sigma_for_rho
+from ..accounting.budget import PrivacyBudget
+from ..accounting.zcdp import sigma_for_rho
 from ..errors import ConfigError
-from ..measurement.pandas_engine import codes_of
-from ..measurement.private_table import PrivateTable
+from ..measurement.estimates import dp_row_count
+from ..measurement.private_table import PrivateTable, off_diagonal_sensitivity
 from ..preprocessing.domains import TableDomain
-from .base import FittedSynthesizer
+from ..validation import Interval, Param
+from .base import FittedSynthesizer, Generator, GeneratorOptions
 
 FORMAT = 1
 
@@ -95,93 +99,51 @@ def nearest_correlation(matrix: np.ndarray, floor: float = 1e-6, rounds: int = 2
     return a
 
 
-def off_diagonal_sensitivity(d: int, bound: float) -> float:
-    """L2 sensitivity of the off-diagonal products sum_{i<j} z_i z_j of one row with ||z||^2 <= bound (module doc)."""
-    return bound * math.sqrt((1.0 - 1.0 / d) / 2.0)
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# The one place raw rows are used
-# --------------------------------------------------------------------------------------------------------------------
-
-def _noisy_score_products(private: PrivateTable, domain: TableDomain, score_tables: list[np.ndarray], bound: float,
-                          sigma: float, noise: np.random.Generator, step: str) -> np.ndarray:
-    """DP release of S_ij = sum_rows z_i z_j for i < j (flattened upper triangle, row-major), Gaussian noise std sigma.
-
-    Raw rows live only inside this function: they are coded, mapped to the public score tables, norm-clipped to
-    ||z||^2 <= bound, multiplied out and summed; only the noisy sums leave. Charges Delta^2/(2 sigma^2) first, with
-    Delta = `off_diagonal_sensitivity(d, bound)`.
-    """
-    d = len(domain.columns)
-    delta = off_diagonal_sensitivity(d, bound)
-    private.budget.spend(step, "gaussian", gaussian_rho(sigma, delta), columns=list(domain.attrs), sigma=sigma,
-                         sensitivity=delta, row_norm_bound=bound, statistic="sum of off-diagonal score products")
-    rows = private.rows_for_training(list(domain.attrs), step=step)
-    z = np.empty((len(rows), d), dtype=float)
-    for j, col in enumerate(domain.columns):
-        z[:, j] = score_tables[j][codes_of(rows[col.name], col.binning)]
-    del rows
-    norms = np.einsum("ij,ij->i", z, z)
-    scale = np.sqrt(bound / np.maximum(norms, bound))          # 1 for rows already inside the ball
-    z *= scale[:, None]
-    products = z.T @ z
-    iu = np.triu_indices(d, k=1)
-    return products[iu] + noise.normal(0.0, sigma, size=len(iu[0]))
-
-
 # --------------------------------------------------------------------------------------------------------------------
 # Generator and fitted model
 # --------------------------------------------------------------------------------------------------------------------
 
-class GaussianCopula:
-    """DP Gaussian copula generator (`generator: copula`).
+@dataclass(frozen=True)
+class CopulaOptions(GeneratorOptions):
+    """one_way_fraction: share of rho for the 1-way marginals (the rest measures the correlation);
+    norm_quantile: the row-norm bound B is this quantile of chi-square(d)."""
 
-    Options: `one_way_fraction` (share of rho for the 1-way marginals, default 0.5; the rest measures the correlation),
-    `norm_quantile` (the row-norm bound B is this quantile of chi-square(d), default 0.99; see the module doc).
-    """
+    one_way_fraction: float = 0.5
+    norm_quantile: float = 0.99
+
+    constraints: ClassVar[dict[str, Param]] = {
+        "one_way_fraction": Param(float, Interval(0, 1, "neither"), example=0.5),
+        "norm_quantile": Param(float, Interval(0, 1, "neither"), example=0.99),
+    }
+
+
+class GaussianCopula(Generator):
+    """DP Gaussian copula generator (`generator: copula`); see the module doc for the privacy argument."""
 
     name = "copula"
-
-    def __init__(self, one_way_fraction: float = 0.5, norm_quantile: float = 0.99, **unused):
-        if unused:
-            raise ConfigError(f"unknown copula option(s) {sorted(unused)}.",
-                              fix="copula takes only `one_way_fraction` and `norm_quantile`.")
-        if not 0 < float(one_way_fraction) < 1:
-            raise ConfigError(f"copula one_way_fraction={one_way_fraction!r} must be in (0, 1).",
-                              fix="use e.g. options: {one_way_fraction: 0.5}.")
-        if not 0 < float(norm_quantile) < 1:
-            raise ConfigError(f"copula norm_quantile={norm_quantile!r} must be in (0, 1).",
-                              fix="use e.g. options: {norm_quantile: 0.99}.")
-        self.one_way_fraction = float(one_way_fraction)
-        self.norm_quantile = float(norm_quantile)
+    Options = CopulaOptions
 
     def row_norm_bound(self, d: int) -> float:
         """Public bound B on a row's squared score norm (depends on d and the option only)."""
-        return float(chi2.ppf(self.norm_quantile, d))
+        return float(chi2.ppf(self.options.norm_quantile, d))
 
-    def fit(self, private: PrivateTable, domain: TableDomain, rho: float, rng: np.random.Generator | None = None
-            ) -> "FittedCopula":
-        from ..mechanisms.gaussian import noise_rng
-
-        noise = rng if rng is not None else noise_rng()
-        budget = private.budget
-        start = budget.spent
+    def fit(self, private: PrivateTable, domain: TableDomain, budget: PrivacyBudget) -> "FittedCopula":
         columns = domain.columns
         d = len(columns)
-        rho_one_way = rho * self.one_way_fraction if d > 1 else rho
-        sigma1 = sigma_for_rho(rho_one_way / d)
-        noisy = [private.measure([c.binning], sigma1, step=f"copula:1way:{c.name}") for c in columns]
+        one_way = budget.child("1way", share=self.options.one_way_fraction) if d > 1 else budget.rest("1way")
+        sigma1 = sigma_for_rho(one_way.rho_total / d)
+        noisy = [private.measure([c.binning], sigma1, step=f"copula:1way:{c.name}", budget=one_way)
+                 for c in columns]
         probs = [probabilities_from_counts(h) for h in noisy]
-        # DP row count: inverse-variance weighted mean of the noisy totals (variance K_j sigma1^2 each)
-        weights = np.array([1.0 / c.size for c in columns])
-        rows = max(float(np.dot(weights, [h.sum() for h in noisy]) / weights.sum()), 1.0)
+        rows = dp_row_count(noisy, [sigma1] * d)
         correlation = np.eye(d)
         if d > 1:
             scores = [normal_scores(p) for p in probs]
             bound = self.row_norm_bound(d)
-            rho_corr = rho - (budget.spent - start)       # exactly what is left of this generator's rho
-            sigma2 = sigma_for_rho(rho_corr, off_diagonal_sensitivity(d, bound))
-            sums = _noisy_score_products(private, domain, scores, bound, sigma2, noise, step="copula:correlation")
+            corr = budget.rest("correlation")          # exactly what is left of this generator's rho
+            sigma2 = sigma_for_rho(corr.rho_total, off_diagonal_sensitivity(d, bound))
+            sums = private.noisy_score_products([c.binning for c in columns], scores, bound, sigma2,
+                                                step="copula:correlation", budget=corr)
             correlation = latent_correlation(sums, probs, scores, rows)
         return FittedCopula(domain, probs, correlation, rows)
 
@@ -202,6 +164,8 @@ def latent_correlation(sums: np.ndarray, probs: list[np.ndarray], scores: list[n
 
 
 class FittedCopula(FittedSynthesizer):
+    """A fitted copula: DP 1-way distributions and the latent correlation matrix."""
+
     generator = "copula"
 
     def __init__(self, domain: TableDomain, probabilities: list[np.ndarray], correlation: np.ndarray, rows: float):
@@ -244,3 +208,6 @@ class FittedCopula(FittedSynthesizer):
         flat = np.asarray(arrays["probabilities"], dtype=float)
         probs = [flat[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
         return cls(TableDomain.from_state(meta["domain"]), probs, np.asarray(arrays["correlation"]), meta["rows"])
+
+
+GaussianCopula.Fitted = FittedCopula

@@ -12,13 +12,16 @@ private synthetic data").
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
+from typing import ClassVar
 
-import numpy as np
-
+from ..accounting.budget import PrivacyBudget
 from ..accounting.zcdp import exponential_eps_for_rho, sigma_for_rho
 from ..measurement.private_table import PrivateTable
 from ..pgm import Measurement, estimate
 from ..preprocessing.domains import TableDomain
+from ..validation import Interval, Param
+from .base import Generator, GeneratorOptions
 from .graphical import FittedGraphicalModel, pgm_domain
 
 
@@ -38,33 +41,41 @@ class _Components:
         self.parent[self.find(a)] = self.find(b)
 
 
-class MST:
+@dataclass(frozen=True)
+class MSTOptions(GeneratorOptions):
+    """iters: mirror-descent iterations of each Private-PGM fit."""
+
+    iters: int = 500
+
+    constraints: ClassVar[dict[str, Param]] = {"iters": Param(int, Interval(1, None), example=500)}
+
+
+class MST(Generator):
+    """MST generator (`generator: mst`). Splits its budget in thirds: 1-way marginals, tree selection, 2-way
+    marginals (d-1 selected pairs)."""
+
     name = "mst"
+    title = "MST"
+    Options = MSTOptions
+    Fitted = FittedGraphicalModel
 
-    def __init__(self, iters: int = 500, **unused):
-        if unused:
-            from ..errors import ConfigError
-
-            raise ConfigError(f"unknown MST option(s) {sorted(unused)}.", fix="MST takes only `iters`.")
-        self.iters = int(iters)
-
-    def fit(self, private: PrivateTable, domain: TableDomain, rho: float, rng: np.random.Generator | None = None
-            ) -> FittedGraphicalModel:
-        budget = private.budget
-        start = budget.spent
+    def fit(self, private: PrivateTable, domain: TableDomain, budget: PrivacyBudget) -> FittedGraphicalModel:
+        iters = self.options.iters
         attrs = domain.attrs
         d = len(attrs)
         binning = {c.name: c.binning for c in domain.columns}
         pdomain = pgm_domain(domain)
-        rho_one_way = rho / 3 if d > 1 else rho
+        one_way = budget.child("1way", share=1 / 3) if d > 1 else budget.rest("1way")
 
-        sigma1 = sigma_for_rho(rho_one_way / d)
-        measurements = [Measurement((a,), private.measure([binning[a]], sigma1, step=f"mst:1way:{a}"), sigma1)
-                        for a in attrs]
+        sigma1 = sigma_for_rho(one_way.rho_total / d)
+        measurements = [Measurement((a,), private.measure([binning[a]], sigma1, step=f"mst:1way:{a}",
+                                                          budget=one_way), sigma1) for a in attrs]
+        self.context.report("mst", stage="1way", measured=d)
         selected: list[tuple[str, str]] = []
+        model = estimate(pdomain, measurements, iters=iters)
         if d > 1:
-            model = estimate(pdomain, measurements, iters=self.iters)
-            eps_round = exponential_eps_for_rho((rho / 3) / (d - 1))
+            select = budget.child("select", share=1 / 3)
+            eps_round = exponential_eps_for_rho(select.rho_total / (d - 1))
             components = _Components(attrs)
             for round_ in range(d - 1):
                 candidates = [(a, b) for a, b in itertools.combinations(attrs, 2)
@@ -72,17 +83,16 @@ class MST:
                 estimates = [model.project((a, b)).values for a, b in candidates]
                 chosen = private.select_worst_approximated(
                     [(binning[a], binning[b]) for a, b in candidates], estimates, eps_round,
-                    step=f"mst:select:{round_ + 1}")
+                    step=f"mst:select:{round_ + 1}", budget=select)
                 a, b = candidates[chosen]
                 selected.append((a, b))
                 components.union(a, b)
-            # the last measurement takes exactly what is left of this generator's rho
-            rho_left = rho - (budget.spent - start)
-            sigma2 = sigma_for_rho(rho_left / len(selected))
+            self.context.report("mst", stage="select", selected=len(selected))
+            two_way = budget.rest("2way")      # exactly what is left, so the release spends its whole rho
+            sigma2 = sigma_for_rho(two_way.rho_total / len(selected))
             for a, b in selected:
-                measurements.append(Measurement((a, b), private.measure([binning[a], binning[b]], sigma2,
-                                                                        step=f"mst:2way:{a}|{b}"), sigma2))
-            model = estimate(pdomain, measurements, iters=self.iters, warm_start=model)
-        else:
-            model = estimate(pdomain, measurements, iters=self.iters)
+                measurements.append(Measurement((a, b), private.measure(
+                    [binning[a], binning[b]], sigma2, step=f"mst:2way:{a}|{b}", budget=two_way), sigma2))
+            model = estimate(pdomain, measurements, iters=iters, warm_start=model)
+            self.context.report("mst", stage="2way", measured=len(selected))
         return FittedGraphicalModel(self.name, domain, model, [tuple(s) for s in selected])

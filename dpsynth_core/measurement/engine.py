@@ -2,8 +2,8 @@
 
 An engine gives exact (private!) answers about one relation and pushes the work down to where the data lives (DuckDB
 SQL, Snowpark or Spark DataFrames, pandas), so marginal methods never pull the whole table into Python. Only the
-measurement layer (`dpsynth_core/measurement/`) may call an engine's raw-row methods (`count_cells`, `value_counts`,
-`fetch_rows`, `partition`); everything else sees only noisy, charged answers through `PrivateTable`. A test greps
+measurement layer (`dpsynth_core/measurement/`) may call an engine's raw-row methods (`count_cells`, `count_values`,
+`fetch_rows`, `partition_rows`); everything else sees only noisy, charged answers through `PrivateTable`. A test greps
 for calls outside this package.
 
 The schema is public: column names and warehouse types. Each engine's `Dialect` maps its type names to a
@@ -149,7 +149,7 @@ class Engine(ABC):
         (a 0-d array holding the row count when `binnings` is empty)."""
 
     @abstractmethod
-    def value_counts(self, column: str) -> list[tuple[object, int]]:
+    def count_values(self, column: str) -> list[tuple[object, int]]:
         """Exact count of each distinct non-null value of `column`."""
 
     @abstractmethod
@@ -157,7 +157,7 @@ class Engine(ABC):
         """Raw rows of `columns`."""
 
     @abstractmethod
-    def partition(self, fraction: float, salt: bytes) -> tuple["Engine", "Engine"]:
+    def partition_rows(self, fraction: float, salt: bytes) -> tuple["Engine", "Engine"]:
         """(rest, part) engines: a row belongs to `part` iff a keyed hash of (salt, the row's values) / 2^64 is below
         `fraction`. Each row's side depends on that row and the secret salt only, so removing one row never moves
         another row between sides; nothing is materialised."""

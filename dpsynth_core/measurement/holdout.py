@@ -20,7 +20,7 @@ SALT_BYTES = 16
 
 def split_holdout(engine: Engine, fraction: float) -> tuple[Engine, Engine]:
     """(train, holdout) engines; the holdout holds about `fraction` of the rows. The salt is never stored."""
-    return engine.partition(fraction, secrets.token_bytes(SALT_BYTES))
+    return engine.partition_rows(fraction, secrets.token_bytes(SALT_BYTES))
 
 
 @dataclass(frozen=True)

@@ -68,14 +68,14 @@ class PandasEngine(Engine):
         flat = np.ravel_multi_index(codes, shape) if len(codes) > 1 else codes[0]
         return np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape).astype(np.int64)
 
-    def value_counts(self, column: str) -> list[tuple[object, int]]:
+    def count_values(self, column: str) -> list[tuple[object, int]]:
         vc = self.frame[column].dropna().value_counts(sort=False)
         return [(_plain(v), int(c)) for v, c in vc.items()]
 
     def fetch_rows(self, columns: Sequence[str]) -> pd.DataFrame:
         return self.frame.loc[:, list(columns)].copy()
 
-    def partition(self, fraction: float, salt: bytes) -> tuple["PandasEngine", "PandasEngine"]:
+    def partition_rows(self, fraction: float, salt: bytes) -> tuple["PandasEngine", "PandasEngine"]:
         part = keyed_row_hash(self.frame, salt) < hash_threshold(fraction)
         return (PandasEngine(self.frame.loc[~part].reset_index(drop=True), self.relation_name),
                 PandasEngine(self.frame.loc[part].reset_index(drop=True), self.relation_name + " (holdout)"))
@@ -89,11 +89,16 @@ def hash_threshold(fraction: float) -> np.uint64:
 
 
 def keyed_row_hash(frame: pd.DataFrame, salt: bytes) -> np.ndarray:
-    """uint64 hash of each row's values, keyed by `salt` (SipHash with a 16-byte key derived from the salt)."""
+    """uint64 hash of each row's values and its occurrence number among identical rows (1..m), keyed by `salt`
+    (SipHash with a 16-byte key derived from the salt). Copies of a row get different hashes, and removing one copy
+    only removes the last occurrence number."""
     import hashlib
 
     key = hashlib.blake2b(salt, digest_size=8).hexdigest()   # 16 characters, as pandas wants
-    return pd.util.hash_pandas_object(frame, index=False, hash_key=key).to_numpy(dtype=np.uint64)
+    occurrence = frame.groupby(list(frame.columns), dropna=False, sort=False).cumcount() if len(frame.columns) else \
+        pd.Series(np.arange(len(frame)))
+    numbered = frame.assign(__dpsynth_occurrence=occurrence.to_numpy())
+    return pd.util.hash_pandas_object(numbered, index=False, hash_key=key).to_numpy(dtype=np.uint64)
 
 
 def _plain(v):

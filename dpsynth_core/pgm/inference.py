@@ -18,6 +18,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from ..measurement.estimates import dp_row_count
 from .belief_propagation import CalibrationPlan, broadcast_shape
 from .domain import Domain
 from .factor import Factor
@@ -67,10 +68,7 @@ def estimate_total(measurements: Sequence[Measurement]) -> float:
     """Inverse-variance weighted mean of the measurements' sums (each sum has variance σ²·cells); at least 1."""
     if not measurements:
         raise ValueError("estimate_total needs at least one measurement")
-    variances = np.array([m.sigma**2 * m.noisy.size for m in measurements])
-    sums = np.array([m.noisy.sum() for m in measurements])
-    weights = 1.0 / variances
-    return float(max(1.0, (weights * sums).sum() / weights.sum()))
+    return dp_row_count([m.noisy for m in measurements], [m.sigma for m in measurements])
 
 
 @dataclass(frozen=True)

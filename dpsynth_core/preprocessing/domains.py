@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..accounting.budget import PrivacyBudget
 from ..accounting.zcdp import sigma_for_rho
 from ..errors import ConfigError, InputError
 from ..measurement.binning import Binning, CategoricalBinning, NumericBinning
@@ -205,11 +206,8 @@ class TableDomain:
         """Codes (n, d) in `attrs` order -> a DataFrame in the relation's column order with surrogate identifiers."""
         n = codes.shape[0]
         data = {c.name: c.decode(codes[:, j], rng).reset_index(drop=True) for j, c in enumerate(self.columns)}
-        for name, family in self.identifiers:
-            if TypeFamily(family).is_integer:
-                data[name] = pd.Series(np.arange(1, n + 1), dtype="Int64")
-            else:  # fresh surrogate keys: nothing from the source identifiers survives
-                data[name] = pd.Series([f"syn-{i:08d}" for i in range(1, n + 1)], dtype=object)
+        for name, family in self.identifiers:  # fresh surrogate keys: nothing from the source identifiers survives
+            data[name] = surrogate_keys(TypeFamily(family), 1, n)
         order = self.column_order or tuple(data)
         return pd.DataFrame({name: data[name] for name in order})
 
@@ -223,6 +221,14 @@ class TableDomain:
         return cls(state["relation"], tuple(ColumnDomain.from_state(c) for c in state["columns"]),
                    tuple(tuple(i) for i in state["identifiers"]), tuple(state["column_order"]),
                    tuple(state.get("warnings", ())))
+
+
+def surrogate_keys(family: TypeFamily, first: int, n: int) -> pd.Series:
+    """Surrogate keys first, first+1, ..., first+n-1 for an identifier column: integers for an integer family, else
+    text "syn-00000001"... (chunked samplers pass each chunk's first row so keys stay unique across chunks)."""
+    if family.is_integer:
+        return pd.Series(np.arange(first, first + n), dtype="Int64")
+    return pd.Series([f"syn-{i:08d}" for i in range(first, first + n)], dtype=object)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -392,19 +398,22 @@ def _quantile_edges(fine_edges: np.ndarray, weights: np.ndarray, n_bins: int, in
     return tuple(float(e) for e in edges if lo <= e <= hi)
 
 
-def resolve_domains(private: PrivateTable, spec: TableSpec, rho: float, delta_threshold: float,
+def resolve_domains(private: PrivateTable, spec: TableSpec, budget: PrivacyBudget, delta_threshold: float,
                     options: PreprocessOptions = PreprocessOptions()) -> TableDomain:
-    """Resolve every column's domain, spending at most `rho` (and `delta_threshold` in total) on DP discovery."""
+    """Resolve every column's domain, spending at most `budget` (a node of the release's budget tree; and
+    `delta_threshold` in total) on DP discovery. The measurements each column needs are planned from the spec (public)
+    first, and the node's rho is split evenly over them."""
     types = {c.name: c for c in private.schema()}
     plan = {c.name: _stages(c) for c in spec.columns if c.kind != ColumnKind.IDENTIFIER}
     n_measurements = sum(len(s) for s in plan.values())
     n_thresholded = sum(s.count("discover_categories") for s in plan.values())
+    rho = budget.rho_total
     if n_measurements and rho <= 0:
         needing = [c for c, s in plan.items() if s]
         raise ConfigError(f"columns {needing} have no public domain and the preprocessing budget is zero.",
                           table=spec.name, column=needing[0],
                           fix="declare categories/bounds for them in the column spec, or give preprocessing a share "
-                              "of epsilon (option preprocessing_fraction > 0).")
+                              "of epsilon (setting domain_share > 0).")
     sigma = sigma_for_rho(rho / n_measurements) if n_measurements else None
     delta_each = delta_threshold / n_thresholded if n_thresholded else 0.0
     domains: list[ColumnDomain] = []
@@ -420,9 +429,9 @@ def resolve_domains(private: PrivateTable, spec: TableSpec, rho: float, delta_th
                                                                                col.nullable),
                                         source.type, source.family.value))
         elif col.kind == ColumnKind.CATEGORICAL:
-            domains.append(_categorical(private, col, source, sigma, delta_each, options, warnings))
+            domains.append(_categorical(private, budget, col, source, sigma, delta_each, options, warnings))
         else:
-            domains.append(_numeric(private, col, source, sigma, options, warnings))
+            domains.append(_numeric(private, budget, col, source, sigma, options, warnings))
     if not domains:
         raise InputError("no column can be modelled (all are identifiers).", table=spec.name,
                          fix="declare at least one non-identifier column.")
@@ -430,13 +439,13 @@ def resolve_domains(private: PrivateTable, spec: TableSpec, rho: float, delta_th
                        tuple(warnings))
 
 
-def _categorical(private, col, source, sigma, delta_each, options, warnings) -> ColumnDomain:
+def _categorical(private, budget, col, source, sigma, delta_each, options, warnings) -> ColumnDomain:
     if col.categories is not None:
         values = tuple(_coerce_category(v, source.family) for v in col.categories)
         return ColumnDomain(col.name, col.kind, CategoricalBinning(col.name, values, True, col.nullable),
                             source.type, source.family.value)
     noisy = private.discover_categories(col.name, sigma, delta_each, step=f"domain:{col.name}",
-                                        max_categories=options.max_categories)
+                                        max_categories=options.max_categories, budget=budget)
     if not noisy:
         warnings.append(f"column {col.name!r}: no category cleared the DP threshold; it will be all null. Declare "
                         f"its categories, raise epsilon, or mark it as an identifier.")
@@ -445,24 +454,25 @@ def _categorical(private, col, source, sigma, delta_each, options, warnings) -> 
                         source.family.value, discovered=True)
 
 
-def _measure_integrality(private, col, sigma) -> bool:
+def _measure_integrality(private, budget, col, sigma) -> bool:
     """DP test of 'this float column holds integers': one noisy count of integral vs fractional non-null values."""
     counts = private.measure([NumericBinning(col.name, (0.0, 1e-9, 1.0), True, fractional=True)], sigma,
-                             step=f"integrality:{col.name}")
+                             step=f"integrality:{col.name}", budget=budget)
     integral, fractional = float(counts[0]), float(counts[1])
     return integral > _SIGNIFICANT_SIGMAS * sigma and fractional < max(_SIGNIFICANT_SIGMAS * sigma, 0.01 * integral)
 
 
-def _numeric(private, col, source, sigma, options, warnings) -> ColumnDomain:
+def _numeric(private, budget, col, source, sigma, options, warnings) -> ColumnDomain:
     is_dt = col.kind == ColumnKind.DATETIME
     stages = _stages(col)
-    integral = "integrality" in stages and _measure_integrality(private, col, sigma)
+    integral = "integrality" in stages and _measure_integrality(private, budget, col, sigma)
     as_int = col.kind == ColumnKind.INTEGER or integral
     if col.lower is not None:
         lo, hi = col.lower, col.upper
     else:
         grid = YEAR_EDGES if is_dt else MAGNITUDE_EDGES
-        counts = private.measure([NumericBinning(col.name, grid, True, is_dt)], sigma, step=f"bounds:{col.name}")
+        counts = private.measure([NumericBinning(col.name, grid, True, is_dt)], sigma, step=f"bounds:{col.name}",
+                                 budget=budget)
         found = _significant_range(counts[:-1], sigma)
         if found is None:
             warnings.append(f"column {col.name!r}: no value range cleared the DP threshold; using the widest grid "
@@ -486,7 +496,7 @@ def _numeric(private, col, source, sigma, options, warnings) -> ColumnDomain:
     else:
         fine = np.asarray(_fine_grid(lo, hi, as_int, options.fine_bins))
         counts = private.measure([NumericBinning(col.name, tuple(fine), True, is_dt)], sigma,
-                                 step=f"histogram:{col.name}")[:-1].astype(float)
+                                 step=f"histogram:{col.name}", budget=budget)[:-1].astype(float)
         found = _mass_range(counts, sigma)
         if found is not None and col.lower is None:   # trim DP bounds to where the mass is (declared bounds stay)
             fine = fine[found[0]:found[1] + 2]

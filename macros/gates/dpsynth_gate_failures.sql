@@ -13,6 +13,11 @@
 -#}
 {% macro dpsynth_gate_failures(model, kind, metrics_relation=none, release_model=none, thresholds={},
                                require_metrics=true) %}
+  {{ return(adapter.dispatch('dpsynth_gate_failures', 'dbt_dpsynth')(model, kind, metrics_relation, release_model,
+                                                                    thresholds, require_metrics)) }}
+{% endmacro %}
+
+{% macro default__dpsynth_gate_failures(model, kind, metrics_relation, release_model, thresholds, require_metrics) %}
   {%- set metrics = metrics_relation if metrics_relation is not none
                     else dbt_dpsynth.dpsynth_ledger_relation(var('dpsynth_metrics_table', 'dpsynth_metrics')) -%}
   {%- if metrics is string -%}

@@ -9,6 +9,11 @@
 -#}
 {% test dpsynth_privacy_gate(model, metrics_relation=none, release_model=none, thresholds={}, require_metrics=true) %}
   {{ config(severity='error') }}
+  {{ return(adapter.dispatch('test_dpsynth_privacy_gate', 'dbt_dpsynth')(model, metrics_relation, release_model,
+                                                                       thresholds, require_metrics)) }}
+{% endtest %}
+
+{% macro default__test_dpsynth_privacy_gate(model, metrics_relation, release_model, thresholds, require_metrics) %}
   {{ dbt_dpsynth.dpsynth_gate_failures(model, 'privacy', metrics_relation, release_model, thresholds,
                                        require_metrics) }}
-{% endtest %}
+{% endmacro %}

@@ -4,6 +4,10 @@
   model still gets `dpsynth: epsilon=...` on its tables; the post-hook stamps earlier, while the run goes on.
 -#}
 {% macro dpsynth_on_run_end(results) %}
+  {{ return(adapter.dispatch('dpsynth_on_run_end', 'dbt_dpsynth')(results)) }}
+{% endmacro %}
+
+{% macro default__dpsynth_on_run_end(results) %}
   {% if execute %}
     {% for res in results if res.status == 'success' and res.node.resource_type == 'model'
                             and res.node.language == 'python' and res.node.relation_name %}

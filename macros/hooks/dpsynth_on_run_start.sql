@@ -1,5 +1,9 @@
 {#- The package's on-run-start hook: create the ledger once, then record this invocation's budget caps. -#}
 {% macro dpsynth_on_run_start() %}
+  {{ return(adapter.dispatch('dpsynth_on_run_start', 'dbt_dpsynth')()) }}
+{% endmacro %}
+
+{% macro default__dpsynth_on_run_start() %}
   {% if execute %}
     {% do dbt_dpsynth.dpsynth_create_ledger() %}
     {% do dbt_dpsynth.dpsynth_record_budget_caps() %}

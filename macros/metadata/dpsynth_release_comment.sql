@@ -1,5 +1,9 @@
 {#- Table comment text for a ledger row (SQL-escaped): `dpsynth: epsilon=<e> delta=<d> generator=<g> release_id=<id> ...` -#}
 {% macro dpsynth_release_comment(release) %}
+  {{ return(adapter.dispatch('dpsynth_release_comment', 'dbt_dpsynth')(release)) }}
+{% endmacro %}
+
+{% macro default__dpsynth_release_comment(release) %}
   {%- set text = "dpsynth: epsilon=" ~ release['epsilon'] ~ " delta=" ~ release['delta']
       ~ " generator=" ~ release['generator'] ~ " release_id=" ~ release['release_id']
       ~ " accountant=" ~ release['accountant'] ~ " rho=" ~ release['rho']

@@ -1,5 +1,9 @@
 {#- The latest released ledger row of `relation` in this invocation, as a dict (none when there is none). -#}
 {% macro dpsynth_release_for(relation) %}
+  {{ return(adapter.dispatch('dpsynth_release_for', 'dbt_dpsynth')(relation)) }}
+{% endmacro %}
+
+{% macro default__dpsynth_release_for(relation) %}
   {%- if not execute -%}{{ return(none) }}{%- endif -%}
   {%- set sql -%}
     select release_id, epsilon, delta, generator, accountant, rho, budget_key, rows, cumulative_epsilon,

@@ -7,6 +7,10 @@
 -#}
 {% test dpsynth_budget_within(model, budget_key=none) %}
   {{ config(severity='error') }}
+  {{ return(adapter.dispatch('test_dpsynth_budget_within', 'dbt_dpsynth')(model, budget_key)) }}
+{% endtest %}
+
+{% macro default__test_dpsynth_budget_within(model, budget_key) %}
   {%- set caps = var('dpsynth_budgets', {}) -%}
   {%- set ledger = dbt_dpsynth.dpsynth_ledger_relation('dpsynth_ledger') -%}
   with caps as (
@@ -32,4 +36,4 @@
   select '{{ budget_key | replace("'", "''") }}', null, null, null, null,
          'budget_key has no cap in var dpsynth_budgets'
   {%- endif %}
-{% endtest %}
+{% endmacro %}

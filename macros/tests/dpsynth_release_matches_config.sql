@@ -6,6 +6,10 @@
 -#}
 {% test dpsynth_release_matches_config(model, source_model, expected_rows=none) %}
   {{ config(severity='error') }}
+  {{ return(adapter.dispatch('test_dpsynth_release_matches_config', 'dbt_dpsynth')(model, source_model, expected_rows)) }}
+{% endtest %}
+
+{% macro default__test_dpsynth_release_matches_config(model, source_model, expected_rows) %}
   {%- set problems = [] -%}
   {%- if execute -%}
     {%- set got = adapter.get_columns_in_relation(model) | map(attribute='name') | map('lower') | list -%}
@@ -34,4 +38,4 @@
   {%- for p in problems %}
   union all select '{{ p | replace("'", "''") }}'
   {%- endfor %}
-{% endtest %}
+{% endmacro %}

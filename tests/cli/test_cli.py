@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import duckdb
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from dbt_dpsynth import ledger as L
-from dbt_dpsynth.cli import build_parser, main
+from dpsynth_cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
 NASS_CSV = ROOT / "integration_tests" / "seeds" / "nassCDS.csv"
@@ -81,6 +82,16 @@ def test_bad_arguments_exit_2_with_a_named_fix(small_csv, tmp_path, capsys, args
     err = capsys.readouterr().err
     assert fragment in err and "Fix:" in err
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_deep_generator_without_the_deep_extra_exits_2_naming_it(small_csv, tmp_path, capsys, monkeypatch):
+    import sklearn  # noqa: F401  (scikit-learn probes sys.modules["torch"] on first import: load it before hiding torch)
+
+    monkeypatch.setitem(sys.modules, "torch", None)   # as if torch were not installed
+    out = tmp_path / "o.csv"
+    assert main(["synthesize", str(small_csv), "--out", str(out), "--epsilon", "1", "--generator", "dp-ctgan"]) == 2
+    err = capsys.readouterr().err
+    assert "[deep]" in err and "torch" in err and not out.exists()
 
 
 def test_missing_input_is_an_input_error(tmp_path, capsys):

@@ -11,7 +11,7 @@ class ExplodingEngine(PandasEngine):
     def count_cells(self, binnings):
         raise AssertionError("data was read")
 
-    value_counts = fetch_rows = count_cells
+    count_values = fetch_rows = partition_rows = count_cells
 
 
 @pytest.mark.parametrize("config,match", [

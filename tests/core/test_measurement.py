@@ -18,9 +18,9 @@ class CountingEngine(PandasEngine):
         self.reads += 1
         return super().count_cells(binnings)
 
-    def value_counts(self, column):
+    def count_values(self, column):
         self.reads += 1
-        return super().value_counts(column)
+        return super().count_values(column)
 
 
 FRAME = pd.DataFrame({"colour": ["red", "blue", None, "red", "green"], "x": [1.0, 5.0, 9.5, None, 100.0]})

@@ -13,7 +13,7 @@ def _resolve(frame, columns, rho=1.0, seed=0):
     engine = PandasEngine(frame, "people")
     private = PrivateTable(engine, PrivacyBudget(rho=rho, delta_conversion=1e-6), np.random.default_rng(seed))
     spec = TableSpec.from_dict("people", columns, engine.schema())
-    return resolve_domains(private, spec, rho, 1e-7), private
+    return resolve_domains(private, spec, private.budget.child("domains", rho=rho), 1e-7), private
 
 
 def test_declared_domains_cost_nothing():
@@ -41,7 +41,8 @@ def test_discovery_without_budget_is_refused_before_reading():
     engine = PandasEngine(frame, "people")
     private = PrivateTable(engine, PrivacyBudget(rho=1.0, delta_conversion=1e-6))
     with pytest.raises(ConfigError, match="people.*'c'.*Fix"):
-        resolve_domains(private, TableSpec.from_dict("people", {}, engine.schema()), 0.0, 1e-7)
+        resolve_domains(private, TableSpec.from_dict("people", {}, engine.schema()),
+                        private.budget.child("domains", rho=0.0), 1e-7)
     assert private.access.entries == []
 
 
@@ -79,14 +80,14 @@ def test_canary_absent_from_released_domain_through_the_release_budget_split(nas
 
     frame = nass.copy()
     frame.loc[0, "airbag"] = "CANARY-only-in-private-data"
-    cfg = SynthesisConfig(epsilon=1.0)
-    conv, thr = cfg.delta_split()
+    plan = SynthesisConfig(epsilon=1.0).budget_plan()
     engine = PandasEngine(frame, "nassCDS")
     spec = TableSpec.from_dict("nassCDS", {"caseid": {"kind": "identifier"}}, engine.schema())
     appearances = 0
     for seed in range(40):
-        private = PrivateTable(engine, PrivacyBudget(cfg.requested_rho(), conv), np.random.default_rng(seed))
-        domain = resolve_domains(private, spec, cfg.requested_rho() * cfg.preprocessing_fraction, thr)
+        budget = plan.open()
+        private = PrivateTable(engine, budget, np.random.default_rng(seed))
+        domain = resolve_domains(private, spec, budget.child("domains", share=plan.domain_share), plan.delta_threshold)
         values = domain.column("airbag").binning.values
         assert "airbag" in values and "none" in values          # common categories are found
         appearances += "CANARY-only-in-private-data" in values
@@ -114,13 +115,13 @@ def test_long_thin_tails_are_not_truncated(nass):
     yearacc (1997-2002, ~4,400 rows a year) gets a tight range, not the 32-year block its merged bins span."""
     from dpsynth_core.config import SynthesisConfig
 
-    cfg = SynthesisConfig(epsilon=1.0)
-    conv, thr = cfg.delta_split()
+    plan = SynthesisConfig(epsilon=1.0).budget_plan()
     engine = PandasEngine(nass, "nassCDS")
     spec = TableSpec.from_dict("nassCDS", {"caseid": {"kind": "identifier"}}, engine.schema())
     for seed in range(3):
-        private = PrivateTable(engine, PrivacyBudget(cfg.requested_rho(), conv), np.random.default_rng(seed))
-        domain = resolve_domains(private, spec, cfg.requested_rho() * cfg.preprocessing_fraction, thr)
+        budget = plan.open()
+        private = PrivateTable(engine, budget, np.random.default_rng(seed))
+        domain = resolve_domains(private, spec, budget.child("domains", share=plan.domain_share), plan.delta_threshold)
         assert domain.column("ageOFocc").binning.edges[-1] >= 80
         assert domain.column("weight").binning.edges[-1] >= 1000
         assert domain.column("yearVeh").binning.edges[0] <= 1982

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import types
+
 import pytest
 
 from dbt_dpsynth import config as C
@@ -21,6 +24,63 @@ def test_find_node_reads_parsed_model_from_the_calling_frame():
     found = submit_python_job({"config": {"dpsynth": {"epsilon": 1}}, "columns": {}})
     assert found["config"]["dpsynth"] == {"epsilon": 1}
     assert C.find_node() is None
+
+
+PROBE_MODEL = """
+import dpsynth_node_probe
+from dbt_dpsynth.config import find_node
+
+
+class dbtObj:
+    def __init__(self, load_df_function):
+        pass
+
+
+def model(dbt, session):
+    dpsynth_node_probe.node = find_node()
+    return session.sql("select 1 as x")
+
+
+def materialize(df, con):
+    pass
+"""
+
+
+def test_find_node_sees_the_node_inside_the_installed_dbt_duckdb(monkeypatch):
+    """The seam against the real dbt-duckdb: its `submit_python_job` runs a model that calls `find_node`."""
+    pytest.importorskip("dbt.adapters.duckdb")
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+    from dbt.adapters.duckdb.environments.local import LocalEnvironment
+
+    probe = types.ModuleType("dpsynth_node_probe")
+    monkeypatch.setitem(sys.modules, "dpsynth_node_probe", probe)
+    env = LocalEnvironment(DuckDBCredentials(path=":memory:", database="memory", schema="main"))
+    node = {"alias": "probe", "unique_id": "model.p.probe", "config": {"dpsynth": {"epsilon": 1}},
+            "columns": {"sex": {"name": "sex", "meta": {"dpsynth": {"kind": "categorical"}}}}}
+    env.submit_python_job(env.handle(), node, PROBE_MODEL)
+    found = getattr(probe, "node", None)
+    assert found is not None and found["unique_id"] == "model.p.probe", (
+        f"dbt_dpsynth.config.find_node no longer finds the model node inside dbt-duckdb {C.dbt_duckdb_version()}: "
+        "settings and column meta would not reach synthesize(). " + C.node_seam_hint())
+    assert found["columns"]["sex"]["meta"]["dpsynth"] == {"kind": "categorical"}
+
+
+def test_find_node_skips_a_node_that_is_not_the_one_dbt_is_running(monkeypatch):
+    monkeypatch.setattr(C, "running_node_id", lambda: "model.p.other")
+
+    def submit_python_job(parsed_model):
+        return C.find_node()
+
+    assert submit_python_job({"unique_id": "model.p.syn", "config": {}, "columns": {}}) is None
+    found = submit_python_job({"unique_id": "model.p.other", "config": {}, "columns": {}})
+    assert found["unique_id"] == "model.p.other"
+
+
+def test_no_settings_under_dbt_without_a_node_names_the_dbt_duckdb_version(monkeypatch):
+    monkeypatch.setattr(C, "running_node_id", lambda: "model.p.syn")
+    monkeypatch.setattr(C, "dbt_duckdb_version", lambda: "9.9.9")
+    with pytest.raises(ConfigError, match="dbt-duckdb 9.9.9"):
+        C.model_settings({}, None, "patients", "syn")
 
 
 def test_merge_order_meta_then_config_then_overrides():

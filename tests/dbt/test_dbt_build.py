@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(not DBT.exists(), reason="dbt is not installed i
 
 def composed_epsilon(n: int) -> float:
     cfg = SynthesisConfig(epsilon=1.0)
-    conv, _ = cfg.delta_split()
+    conv = cfg.budget_plan().delta_conversion
     entry = {"rho": cfg.requested_rho(), "delta": cfg.resolved_delta(), "delta_conversion": conv, "epsilon": 1.0}
     return compose([entry] * n).epsilon
 
@@ -93,3 +93,62 @@ def test_budget_within_test_fails_when_the_ledger_is_over_a_lowered_cap(project)
         assert build(project, 5.0).returncode == 0
     low = run_dbt(project, "test", "--select", f"{MODEL},test_name:dpsynth_budget_within", cap=0.5)
     assert low.returncode != 0 and "dpsynth_budget_within" in low.stdout
+
+
+def ensure_built(project: Path) -> None:
+    """Tests below need one release in the ledger (run alone, the builds above have not happened)."""
+    if not (project / "it.duckdb").exists() or not ledger(project):
+        assert build(project, 5.0).returncode == 0
+
+
+def columns_of(con, schema: str | None = None) -> dict[str, list[tuple[str, str]]]:
+    where = f"AND table_schema = '{schema}'" if schema else ""
+    rows = con.execute("SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_name IN "
+                       f"('dpsynth_ledger', 'dpsynth_budget_caps', 'dpsynth_metrics') {where} "
+                       "ORDER BY table_name, ordinal_position").fetchall()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in rows:
+        out.setdefault(table, []).append((column, data_type))
+    return out
+
+
+def test_the_hook_creates_the_same_tables_as_the_python_fallback(project):
+    """One column list: the on-run-start macro renders it in dbt, `dbt_dpsynth.tables` in Python; both DDLs agree."""
+    from dbt_dpsynth import ledger as L
+    from dbt_dpsynth import metrics as M
+
+    ensure_built(project)
+    with duckdb.connect(str(project / "it.duckdb"), read_only=True) as con:
+        made_by_hook = columns_of(con, "main")
+    fresh = duckdb.connect()
+    location = L.LedgerLocation("main")
+    L.ensure_tables(fresh, location)
+    M.write_metrics(fresh, location, [])
+    assert made_by_hook == columns_of(fresh) and set(made_by_hook) == {"dpsynth_ledger", "dpsynth_budget_caps",
+                                                                         "dpsynth_metrics"}
+
+
+def test_the_package_models_show_the_numbers_of_dpsynth_budget(project, capsys):
+    """`dpsynth_budget_status` / `dpsynth_release_catalogue` (python_models/) and the CLI compute the same status."""
+    from dbt_dpsynth import budget_status as B
+    from dbt_dpsynth import ledger as L
+    from dpsynth_cli import main
+
+    ensure_built(project)
+    proc = run_dbt(project, "run", "--select", "package:dbt_dpsynth")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    db = str(project / "it.duckdb")
+    with duckdb.connect(db, read_only=True) as con:
+        table = con.execute("SELECT budget_key, cap_epsilon, spent_epsilon, remaining_epsilon, releases, "
+                            "last_release_id FROM main.dpsynth_budget_status ORDER BY 1").fetchall()
+        catalogue = con.execute("SELECT release_id, status FROM main.dpsynth_release_catalogue").fetchall()
+        status = B.budget_status(con, L.LedgerLocation("main"))
+        ledger_rows = con.execute("SELECT release_id, status FROM main.dpsynth_ledger").fetchall()
+    assert table == [(s.budget_key, s.cap_epsilon, pytest.approx(s.spent_epsilon), pytest.approx(s.remaining_epsilon),
+                      s.releases, s.last_release_id) for s in status]
+    assert sorted(catalogue) == sorted(ledger_rows)
+    nass = next(s for s in status if s.budget_key == "nassCDS")
+    assert nass.cap_epsilon == 30 and nass.releases == len(ledger_rows)   # the project's cap, recorded by the hook
+    assert main(["budget", db]) == 0
+    assert f"budget_key nassCDS: {nass.releases} charged releases, composed epsilon={nass.spent_epsilon:.4g}" in (
+        capsys.readouterr().out)

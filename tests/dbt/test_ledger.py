@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import threading
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -14,12 +12,10 @@ from dpsynth_core.accounting.composition import compose
 from dpsynth_core.config import SynthesisConfig
 from dpsynth_core.errors import BudgetExceededError, ConfigError
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def request(epsilon: float = 1.0, key: str | None = "patients") -> L.ReleaseRequest:
     cfg = SynthesisConfig(epsilon=epsilon)
-    conv, _ = cfg.delta_split()
+    conv = cfg.budget_plan().delta_conversion
     return L.ReleaseRequest(source_relation="patients", model="model.p.syn", target_relation='"db"."main"."syn"',
                             budget_key=key, generator="mst", epsilon=epsilon, delta=cfg.resolved_delta(),
                             delta_conversion=conv, rho=cfg.requested_rho(), accountant="zcdp", seed=None, rows=None,
@@ -158,12 +154,3 @@ def test_locate_falls_back_to_the_default_schema_when_no_ledger_exists():
 def test_invalid_caps_are_refused_with_the_key(caps):
     with pytest.raises(ConfigError, match="dpsynth_budgets|mapping"):
         L.validate_caps(caps, where="test")
-
-
-def test_macro_ddl_matches_python_ddl():
-    """The on-run-start macro and the Python fallback must create the same columns, in the same order."""
-    sql = (ROOT / "macros" / "ledger" / "dpsynth_create_ledger.sql").read_text()
-    bodies = re.findall(r"create table if not exists \{\{ (\w+) \}\} \((.*?)\n\s*\)", sql, flags=re.S)
-    parsed = {name: [tuple(col.split()) for col in body.replace("\n", " ").split(",")] for name, body in bodies}
-    assert parsed["ledger"] == [(n, t.lower()) for n, t in L.LEDGER_COLUMNS]
-    assert parsed["caps"] == [(n, t.lower()) for n, t in L.CAPS_COLUMNS]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import duckdb
 import pandas as pd
 import pytest
@@ -135,3 +137,12 @@ def test_keyword_overrides_win_over_the_model_config(session):
     df = run_model(session, make_node(FAST), rows=120, budget_key="other_key")
     assert len(df) == 120
     assert [(r[2], r[4]) for r in ledger_rows(session)] == [("other_key", 120)]
+
+
+def test_a_deep_generator_without_the_deep_extra_is_refused_before_any_charge(session, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)   # as if torch were not installed
+    with pytest.raises(ConfigError, match=r"dbt-dpsynth\[deep\]") as info:
+        run_model(session, make_node({"epsilon": 1.0, "generator": "dp-tvae"}))
+    assert "'dp-tvae'" in str(info.value) and "torch" in str(info.value)
+    exists = session.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'dpsynth_ledger'")
+    assert exists.fetchall()[0][0] == 0

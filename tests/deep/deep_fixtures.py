@@ -3,7 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from dpsynth_core.accounting.budget import PrivacyBudget
+from dpsynth_core.accounting.budget import DpSgdAllowance, PrivacyBudget
+from dpsynth_core.accounting.plan import BudgetPlan, DpSgdBudget
+from dpsynth_core.generators.base import GeneratorContext
 from dpsynth_core.measurement.pandas_engine import PandasEngine
 from dpsynth_core.measurement.private_table import PrivateTable
 from dpsynth_core.preprocessing.domains import resolve_domains
@@ -34,5 +36,19 @@ def private_and_domain(frame: pd.DataFrame, rho: float = 1.0, noise_seed: int = 
     engine = PandasEngine(frame, "toy")
     table_spec = TableSpec.from_dict("toy", spec, engine.schema())
     private = PrivateTable(engine, PrivacyBudget(rho, 1e-7), np.random.default_rng(noise_seed))
-    domain = resolve_domains(private, table_spec, rho * 0.1, 1e-8)
+    domain = resolve_domains(private, table_spec, private.budget.child("domains", share=0.1), 1e-8)
     return private, domain
+
+
+def deep_generator(cls, *, sgd=(2.0, 1e-6), seed=None, progress=None, max_rows=None, **options):
+    """A deep generator that has seen its (test) budget plan: DP-SGD share `sgd` = (epsilon, delta)."""
+    generator = cls(options, GeneratorContext(table="toy", seed=seed, progress=progress, max_rows=max_rows))
+    plan = BudgetPlan(epsilon=sgd[0] / 0.9, delta=sgd[1] / 0.9, rho=1.0, delta_conversion=1e-7, delta_threshold=1e-8,
+                      domain_share=0.5, dpsgd=DpSgdBudget(*sgd))
+    generator.check_before_read(plan)
+    return generator
+
+
+def generator_budget(private, rho, sgd=(2.0, 1e-6)):
+    """The generator's node of `private`'s budget tree: `rho` of zCDP plus a DP-SGD allowance `sgd`."""
+    return private.budget.child("generator", rho=rho, dpsgd=DpSgdAllowance(*sgd))

@@ -8,7 +8,7 @@ import pytest
 import torch
 from opacus.validators import ModuleValidator
 
-from deep_fixtures import SPEC, TINY, make_frame, private_and_domain
+from deep_fixtures import SPEC, TINY, deep_generator, generator_budget, make_frame, private_and_domain
 from dpsynth_core.generators.deep.common import FittedDeepSynthesizer
 from dpsynth_core.generators.deep.ctgan import DPCTGAN, ConditionSampler
 from dpsynth_core.generators.deep.networks import CTGANDiscriminator, CTGANGenerator, TVAE
@@ -20,11 +20,10 @@ GENERATORS = {"dp-ctgan": DPCTGAN, "dp-tvae": DPTVAE}
 
 def _fit(name, frame=None, seed=1, noise_seed=11, progress=None, **options):
     frame = make_frame(400) if frame is None else frame
-    private, domain = private_and_domain(frame, rho=0.5, noise_seed=3)
+    private, domain = private_and_domain(frame, rho=0.5, noise_seed=noise_seed)
     rho_before = private.budget.spent
-    generator = GENERATORS[name](sgd_epsilon=2.0, sgd_delta=1e-6, seed=seed, noise_seed=noise_seed,
-                                 progress=progress, **{**TINY, **options})
-    fitted = generator.fit(private, domain, 0.2, None)
+    generator = deep_generator(GENERATORS[name], seed=seed, progress=progress, **{**TINY, **options})
+    fitted = generator.fit(private, domain, generator_budget(private, 0.2))
     return fitted, private, rho_before
 
 
@@ -136,18 +135,20 @@ def test_dp_ctgan_on_nasscds_at_epsilon_1_balanced():
 
     from timing_nasscds import DATA, NASS_SPEC, PUBLIC_ROWS
 
-    from dpsynth_core.generators.deep.config import default_delta, split_budget
-    from dpsynth_core.generators.deep.validation import recommend_deep_config
+    from dpsynth_core.accounting.plan import default_delta
+    from dpsynth_core.generators.deep.config import DeepConfig
+    from dpsynth_core.generators.deep.validation import deep_plan, recommend_deep_config
 
     if not os.path.exists(DATA):
         pytest.skip("nassCDS.csv not available")
     frame = pd.read_csv(DATA)
     recommended = recommend_deep_config(goal="balanced", generator="dp-ctgan", rows=PUBLIC_ROWS, epsilon=1.0)
-    shares = split_budget(1.0, default_delta(PUBLIC_ROWS), 0.1)
+    plan = deep_plan(DeepConfig.from_dict(recommended["config"]), 1.0, default_delta(PUBLIC_ROWS))
+    sgd = (plan.epsilon_sgd, plan.delta_sgd)
     private, domain = private_and_domain(frame, rho=0.01, noise_seed=0, spec=NASS_SPEC)
-    fitted = DPCTGAN(sgd_epsilon=shares["sgd_epsilon"], sgd_delta=shares["sgd_delta"], seed=0,
-                     rows=PUBLIC_ROWS, **recommended["config"]).fit(private, domain, private.budget.remaining, None)
-    assert fitted.training["epsilon"] <= shares["sgd_epsilon"]
+    generator = deep_generator(DPCTGAN, sgd=sgd, seed=0, max_rows=PUBLIC_ROWS, **recommended["config"])
+    fitted = generator.fit(private, domain, generator_budget(private, private.budget.remaining, sgd))
+    assert fitted.training["epsilon"] <= plan.epsilon_sgd
     sample = fitted.sample(5000, seed=0)
     for column in ("dead", "airbag", "seatbelt", "sex", "occRole"):
         real = frame[column].astype(str).value_counts(normalize=True)
@@ -185,6 +186,29 @@ def test_table_too_small_for_the_batch_is_a_clear_error_after_the_dp_count():
     from dpsynth_core.errors import ConfigError
 
     private, domain = private_and_domain(make_frame(30), rho=5.0)
-    generator = DPTVAE(sgd_epsilon=1.0, sgd_delta=1e-6, **TINY)            # batch 40, no declared rows
+    generator = deep_generator(DPTVAE, sgd=(1.0, 1e-6), **TINY)           # batch 40, no declared rows
     with pytest.raises(ConfigError, match="toy.*larger than the table"):
-        generator.fit(private, domain, 1.0, None)
+        generator.fit(private, domain, generator_budget(private, 1.0, (1.0, 1e-6)))
+
+
+def test_dp_sgd_share_is_a_node_of_the_budget_tree_beside_the_zcdp_part():
+    from dpsynth_core.api import synthesize_table
+    from dpsynth_core.config import SynthesisConfig
+    from dpsynth_core.measurement.pandas_engine import PandasEngine
+
+    record = synthesize_table(PandasEngine(make_frame(400), "toy"), SPEC,
+                              SynthesisConfig(epsilon=2.0, generator="dp-tvae", options=dict(TINY))).record
+    tree = {n["label"]: n for n in record.budget_tree}
+    assert tree["zcdp"]["epsilon"] + tree["dp-sgd"]["epsilon"] == pytest.approx(2.0)
+    assert tree["dp-sgd"]["spent"]["epsilon"] <= tree["dp-sgd"]["epsilon"]
+    assert tree["zcdp"]["delta"] + tree["dp-sgd"]["delta"] == pytest.approx(record.delta)
+    assert "zcdp/dp-tvae/histograms" in tree and "zcdp/domains" in tree
+
+
+def test_progress_lines_carry_no_loss_of_the_private_batch():
+    """Hole 4: DP-TVAE's loss and DP-CTGAN's discriminator loss are exact functions of the private batch."""
+    for name in sorted(GENERATORS):
+        events = []
+        _fit(name, progress=lambda kind, info: events.append(info))
+        keys = set().union(*(e.keys() for e in events))
+        assert not {k for k in keys if "loss" in k} - {"loss_generator_on_synthetic"}, keys

@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 
 from deep_fixtures import SPEC, make_frame, private_and_domain
-from dpsynth_core.generators.deep.common import dp_row_count
 from dpsynth_core.generators.deep.transform import DataTransformer, dp_cdf_knots
 
 
@@ -73,11 +72,6 @@ def test_round_trip_keeps_categories_and_numeric_values():
 def test_cdf_knots_are_monotone_even_with_negative_noisy_counts():
     x, u = dp_cdf_knots(np.array([0.0, 1.0, 2.0, 3.0]), np.array([-5.0, 10.0, -1.0]))
     assert u[0] == 0.0 and u[-1] == 1.0 and np.all(np.diff(u) > 0)
-
-
-def test_dp_row_count_weights_histograms_by_their_variance():
-    hist = {"a": np.array([50.0, 50.0]), "b": np.array([10.0] * 8 + [30.0, 30.0])}   # totals 100 and 140
-    assert dp_row_count(hist) == pytest.approx((100 / 2 + 140 / 10) / (1 / 2 + 1 / 10))
 
 
 def test_spec_fixture_is_public_only():

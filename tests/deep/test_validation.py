@@ -1,20 +1,23 @@
 """Validation before any data is read: thresholds fire exactly at their limits; recommendations validate."""
 
-import json
-
 import pytest
 
-from dbt_dpsynth.cli import main
+from deep_fixtures import deep_generator
+from dpsynth_core.accounting.plan import BudgetPlan, default_delta
 from dpsynth_core.errors import ConfigError
-from dpsynth_core.generators.deep.config import DeepConfig, default_delta, split_budget
+from dpsynth_core.generators.deep.config import DeepConfig
 from dpsynth_core.generators.deep.ctgan import DPCTGAN
-from dpsynth_core.generators.deep.validation import (GOALS, STEPS_WARN, planned_steps, recommend_deep_config,
-                                                     validate_deep_config)
+from dpsynth_core.generators.deep.validation import (GOALS, STEPS_WARN, deep_plan, planned_steps,
+                                                     recommend_deep_config, validate_deep_config)
+
+
+def _validate(config, generator, epsilon, delta, rows, **kw):
+    return validate_deep_config(config, generator=generator, plan=deep_plan(config, epsilon, delta), rows=rows, **kw)
 
 
 def _check(rows, batch, epochs=1, epsilon=5.0, delta=1e-7, **extra):
-    return validate_deep_config(DeepConfig(batch_size=batch, epochs=epochs, **extra), generator="dp-ctgan",
-                                epsilon=epsilon, delta=delta, rows=rows, recommend=False)
+    return _validate(DeepConfig(batch_size=batch, epochs=epochs, **extra), "dp-ctgan", epsilon, delta, rows,
+                     recommend=False)
 
 
 def _mentions(messages, text):
@@ -43,8 +46,7 @@ def test_batch_larger_than_table_is_an_error():
 
 
 def test_unreachable_epsilon_is_an_error_with_a_recommendation():
-    report = validate_deep_config(DeepConfig(batch_size=10, epochs=50), generator="dp-tvae", epsilon=0.01,
-                                  delta=1e-7, rows=1000)
+    report = _validate(DeepConfig(batch_size=10, epochs=50), "dp-tvae", 0.01, 1e-7, 1000)
     assert not report.ok and _mentions(report.errors, "epsilon unreachable")
     assert report.recommended is not None
     with pytest.raises(ConfigError, match="Recommended configuration"):
@@ -65,15 +67,14 @@ def test_weak_delta_warns():
 def test_recommendations_validate_cleanly(goal):
     out = recommend_deep_config(goal=goal, generator="dp-ctgan", rows=26217, epsilon=1.0)
     config = DeepConfig.from_dict(out["config"])
-    report = validate_deep_config(config, generator="dp-ctgan", epsilon=1.0, delta=default_delta(26217),
-                                  rows=26217)
+    report = _validate(config, "dp-ctgan", 1.0, default_delta(26217), 26217)
     assert report.ok and not report.warnings
     assert report.derived["steps"] <= STEPS_WARN and report.derived["sample_rate"] <= 0.10
-    assert report.derived["planned_sgd_epsilon"] <= split_budget(1.0, default_delta(26217), 0.1)["sgd_epsilon"]
+    assert report.derived["planned_sgd_epsilon"] <= deep_plan(config, 1.0, default_delta(26217)).epsilon_sgd
 
 
 def test_unknown_option_and_packing_rejected():
-    with pytest.raises(ConfigError, match="Unknown deep-generator setting"):
+    with pytest.raises(ConfigError, match="(?i)unknown deep-generator setting"):
         DeepConfig.from_dict({"epoch": 3})
     with pytest.raises(ConfigError, match="pac=1"):
         DeepConfig.from_dict({"pac": 2})
@@ -82,18 +83,6 @@ def test_unknown_option_and_packing_rejected():
 def test_generator_validates_before_reading_any_data():
     # With a declared row count the generator refuses a bad config at construction: no PrivateTable exists yet.
     with pytest.raises(ConfigError, match="exceeds 20%"):
-        DPCTGAN(sgd_epsilon=1.0, sgd_delta=1e-7, rows=100, batch_size=50)
+        deep_generator(DPCTGAN, sgd=(1.0, 1e-7), max_rows=100, batch_size=50)
     with pytest.raises(ConfigError, match="sgd_epsilon"):
-        DPCTGAN(rows=100)
-
-
-def test_cli_validate_and_recommend_print_json(capsys):
-    assert main(["validate-config", "--epsilon", "1", "--rows", "1000", "--set", "batch_size=300"]) == 1
-    out = json.loads(capsys.readouterr().out)
-    assert not out["ok"] and out["recommended"]["config"]["batch_size"] <= 100
-    assert main(["validate-config", "--epsilon", "1", "--rows", "26217"]) == 0
-    assert json.loads(capsys.readouterr().out)["ok"]
-    assert main(["recommend-config", "--goal", "high_privacy", "--generator", "dp-tvae", "--epsilon", "1",
-                 "--rows", "5000"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert out["goal"] == "high_privacy" and out["validation"]["ok"]
+        DPCTGAN().check_before_read(BudgetPlan.for_release(1.0, 1e-7, domain_share=0.5))   # no DP-SGD share

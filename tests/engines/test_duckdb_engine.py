@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dbt_dpsynth.engines.duckdb_engine import DuckDBEngine
+from dbt_dpsynth.engines.duckdb import DuckDBEngine
 from dpsynth_core.measurement import CategoricalBinning, NumericBinning, PandasEngine
 
 
@@ -30,11 +30,11 @@ def test_duckdb_and_pandas_engines_agree_cell_for_cell(engines):
     for k in range(1, len(binnings) + 1):
         np.testing.assert_array_equal(duck.count_cells(binnings[:k]), pandas_engine.count_cells(binnings[:k]))
     assert duck.count_cells([]) == 6
-    assert sorted(duck.value_counts("name")) == sorted(pandas_engine.value_counts("name"))
+    assert sorted(duck.count_values("name")) == sorted(pandas_engine.count_values("name"))
 
 
 def test_partition_splits_rows(engines):
     duck, pandas_engine = engines
     for engine in (duck, pandas_engine):
-        train, hold = engine.partition(0.5, b"salt")
+        train, hold = engine.partition_rows(0.5, b"salt")
         assert train.count_cells([]) + hold.count_cells([]) == 6

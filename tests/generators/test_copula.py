@@ -9,19 +9,13 @@ from dpsynth_core.accounting.budget import PrivacyBudget
 from dpsynth_core.accounting.zcdp import gaussian_rho
 from dpsynth_core.api import synthesize_table
 from dpsynth_core.config import SynthesisConfig
-from dpsynth_core.generators.base import available_generators, register
-from dpsynth_core.generators.copula import (_noisy_score_products, nearest_correlation, normal_scores,
-                                            off_diagonal_sensitivity, probabilities_from_counts)
+from dpsynth_core.api import resolve_spec
+from dpsynth_core.generators.copula import nearest_correlation, normal_scores, probabilities_from_counts
 from dpsynth_core.measurement import PandasEngine
 from dpsynth_core.measurement.pandas_engine import codes_of
-from dpsynth_core.measurement.private_table import PrivateTable
+from dpsynth_core.measurement.private_table import PrivateTable, off_diagonal_sensitivity
 from dpsynth_core.preprocessing.domains import resolve_domains
-from dpsynth_core.api import resolve_spec
 from dpsynth_core.serialization import load_model, save_model
-
-if "copula" not in available_generators():   # until the registry lists it
-    register("copula", "dpsynth_core.generators.copula:GaussianCopula",
-             "dpsynth_core.generators.copula:FittedCopula")
 
 
 def _planted(n=4000, seed=0):
@@ -73,7 +67,7 @@ def test_correlation_noise_is_present_at_the_calibrated_scale():
     engine = PandasEngine(data, "planted")
     budget = PrivacyBudget(1e6, 1e-6)
     private = PrivateTable(engine, budget, np.random.default_rng(1))
-    domain = resolve_domains(private, resolve_spec(engine, SPEC), 0.0, 1e-7)
+    domain = resolve_domains(private, resolve_spec(engine, SPEC), budget.child("domains", rho=0.0), 1e-7)
     scores = [normal_scores(probabilities_from_counts(private.measure([c.binning], 1.0, "1way")))
               for c in domain.columns]
     d, bound = len(domain.columns), 2.0 * len(domain.columns)
@@ -81,10 +75,9 @@ def test_correlation_noise_is_present_at_the_calibrated_scale():
     z *= np.sqrt(bound / np.maximum((z * z).sum(1), bound))[:, None]
     exact = (z.T @ z)[np.triu_indices(d, 1)]
     sigma = 40.0
-    noise_rng = np.random.default_rng(2)
+    binnings = [c.binning for c in domain.columns]
     errors = np.concatenate([
-        _noisy_score_products(private, domain, scores, bound, sigma, noise_rng, step="corr") - exact
-        for _ in range(200)])
+        private.noisy_score_products(binnings, scores, bound, sigma, step="corr") - exact for _ in range(200)])
     assert errors.std() == pytest.approx(sigma, rel=0.08)      # 1200 draws: std within ~4% (2 s.e.) + slack
     assert abs(errors.mean()) < 4 * sigma / np.sqrt(errors.size)
     charged = [r for r in budget.records if r.step == "corr"]

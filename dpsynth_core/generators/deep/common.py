@@ -1,112 +1,99 @@
 """What DP-CTGAN and DP-TVAE share: validation before reading data, DP preprocessing, calibration, the fitted model.
 
-Budget contract (see `split_budget`): the caller gives the generator
-- `rho` in `fit` (zCDP, through `private.budget`): spent here on noisy 1-way histograms of every column over the
-  domain's binning (Gaussian, L2 sensitivity 1 each, rho split evenly). They fit the transform, give DP category
-  frequencies for conditional vectors and a DP row count N (inverse-variance mean of the histograms' totals);
-- `sgd_epsilon`, `sgd_delta` (options): DP-SGD's share, tracked by an Opacus accountant (RDP or PRV).
-The fitted model's `training_spend` is the DP-SGD line of the release's spend breakdown; the preprocessing lines are
-in `private.budget`.
+Budget contract (the release's `BudgetPlan` splits (epsilon, delta) before any data is read): the generator's node of
+the zCDP budget tree pays for noisy 1-way histograms of every column over the domain's binning (Gaussian, L2
+sensitivity 1 each, rho split evenly). They fit the transform, give DP category frequencies for conditional vectors
+and the DP row count. The node's DP-SGD allowance ((epsilon, delta) for an Opacus accountant) is charged with the
+calibrated plan when the training rows are handed out (`PrivateTable.training_rows`). The fitted model's
+`training_spend` is the DP-SGD line of the release's spend breakdown.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
-
 import numpy as np
 import pandas as pd
 import torch
 
+from dpsynth_core.accounting.budget import PrivacyBudget
 from dpsynth_core.accounting.dpsgd import DpSgdPlan, calibrate_noise_multiplier
 from dpsynth_core.accounting.zcdp import sigma_for_rho
 from dpsynth_core.errors import ConfigError
-from dpsynth_core.generators.base import FittedSynthesizer
+from dpsynth_core.generators.base import FittedSynthesizer, Generator
 from dpsynth_core.generators.deep.config import DeepConfig
-from dpsynth_core.generators.deep.training import ProgressCallback, resolve_device, seeded
+from dpsynth_core.generators.deep.training import resolve_device, seeded
 from dpsynth_core.generators.deep.transform import DataTransformer
 from dpsynth_core.generators.deep.validation import planned_steps, validate_deep_config
+from dpsynth_core.measurement.estimates import dp_row_count
 from dpsynth_core.measurement.private_table import PrivateTable
 from dpsynth_core.preprocessing.domains import TableDomain
 
 
-def dp_row_count(histograms: dict[str, np.ndarray]) -> float:
-    """DP estimate of N (at least 1): inverse-variance weighted mean of equal-sigma noisy histograms' totals.
+class DeepGenerator(Generator):
+    """Base of the DP-SGD generators. Options: `DeepConfig` (see its docstring for units).
 
-    A histogram of `size` cells with noise std sigma per cell has a total with variance size * sigma^2.
-    """
-    weights = np.array([1.0 / h.size for h in histograms.values()])
-    totals = np.array([float(h.sum()) for h in histograms.values()])
-    return float(max((weights * totals).sum() / weights.sum(), 1.0))
-
-
-class DeepGenerator:
-    """Base of the DP-SGD generators. Options are `DeepConfig` fields plus the budget share and run controls.
-
-    Args:
-        sgd_epsilon, sgd_delta: DP-SGD's share of the release's (epsilon, delta) (required).
-        rows: public/declared table size; when given, the config is validated now, before any data is read, and the
-            sampling rate uses it. Otherwise the DP row count from the preprocessing histograms is used.
-        seed: the user's seed: weight initialisation, dropout and latent draws (never the privacy noise).
-        noise_seed: seed of the noise and Poisson sampling (tests only). Default: drawn from the `rng` given to
-            `fit` (the release's noise generator) or, without one, from OS entropy. Refused in secure mode.
-        progress: callback `progress('epoch', {...})` with epsilon spent so far and losses.
+    The release's public `max_rows` (context) fixes the Poisson rate q = batch_size / N and lets the configuration be
+    validated before any data is read; otherwise the DP row count from the preprocessing histograms is used. The
+    user's seed drives weight initialisation, dropout and latent draws; the DP-SGD noise and Poisson sampling come
+    from the release's noise generator (`PrivateTable.noise_seed`, OS entropy) or, in secure mode, from Opacus.
     """
 
     name = "deep"
+    Options = DeepConfig
+    # Of the zCDP part, half pays for DP domains and half for the generator's own 1-way histograms.
+    domain_share = 0.5
 
-    def __init__(self, *, sgd_epsilon: float | None = None, sgd_delta: float | None = None, rows: int | None = None,
-                 seed: int | None = None, noise_seed: int | None = None, progress: ProgressCallback | None = None,
-                 table: str | None = None,
-                 **options: Any):
-        if sgd_epsilon is None or sgd_delta is None:
-            raise ConfigError(f"{self.name} needs its DP-SGD share of the budget (sgd_epsilon, sgd_delta).",
-                              table=table, fix="Call it through synthesize_table, or pass both options.")
-        self.config = DeepConfig.from_dict(options, table=table)
-        self.sgd_epsilon, self.sgd_delta = float(sgd_epsilon), float(sgd_delta)
-        self.rows = int(rows) if rows is not None else None
-        self.seed = seed
-        self.noise_seed = noise_seed
-        self.progress = progress
+    def __init__(self, options=None, context=None):
+        from dpsynth_core.generators.base import GeneratorContext
+
+        super().__init__(options, context if context is not None else GeneratorContext())
+        self.config: DeepConfig = self.options
         self.device = resolve_device(self.config.device)
-        if self.rows is not None:   # validation before any data is read
-            self.validate(self.rows).raise_if_errors(table)
+
+    def zcdp_share(self) -> float:
+        return self.config.preprocessing_share
+
+    def check_before_read(self, plan) -> None:
+        """Keep the release's plan (public) and, when `max_rows` is declared, validate the schedule now."""
+        if plan.dpsgd is None:
+            raise ConfigError(f"{self.name} needs its DP-SGD share of the budget (sgd_epsilon, sgd_delta) in the plan.",
+                              table=self.context.table or None,
+                              fix="Build the plan with SynthesisConfig.budget_plan() (it asks the generator).")
+        self.plan = plan
+        if self.context.max_rows is not None:
+            self.validate(self.context.max_rows).raise_if_errors(self.context.table or None)
 
     def validate(self, rows: int | None):
-        total_eps = self.sgd_epsilon / (1 - self.config.preprocessing_share)
-        total_delta = self.sgd_delta / (1 - self.config.preprocessing_share)
-        return validate_deep_config(self.config, generator=self.name, epsilon=total_eps, delta=total_delta,
-                                    rows=rows, sgd_budget=(self.sgd_epsilon, self.sgd_delta))
+        return validate_deep_config(self.config, generator=self.name, plan=self.plan, rows=rows)
 
     # ------------------------------------------------------------------------------------------------ fit
-    def fit(self, private: PrivateTable, domain: TableDomain, rho: float, rng: np.random.Generator | None = None
-            ) -> "FittedDeepSynthesizer":
+    def fit(self, private: PrivateTable, domain: TableDomain, budget: PrivacyBudget) -> "FittedDeepSynthesizer":
         table = private.relation_name
         if not domain.columns:
             raise ConfigError("No modelled columns (only identifiers?).", table=table,
                               fix="Declare at least one non-identifier column.")
-        if not rho > 0:
-            raise ConfigError(f"{self.name} needs a positive preprocessing rho for its DP histograms.", table=table,
-                              fix="Give the deep generator a preprocessing share (preprocessing_share > 0).")
-        sigma = sigma_for_rho(rho / len(domain.columns))
-        histograms = {c.name: private.measure([c.binning], sigma, step=f"{self.name}:preprocess:1way:{c.name}")
-                      .astype(float) for c in domain.columns}
-        dp_rows = dp_row_count(histograms)
-        rows = self.rows if self.rows is not None else max(int(round(dp_rows)), 1)
+        allowance = budget.dpsgd_allowance()
+        if not budget.rho_total > 0 or allowance is None or getattr(self, "plan", None) is None:
+            raise ConfigError(f"{self.name} needs a positive preprocessing rho, a DP-SGD share and its budget plan.",
+                              table=table, fix="Call it through synthesize_table (its budget plan gives all three).")
+        histogram_budget = budget.rest("histograms")
+        sigma = sigma_for_rho(histogram_budget.rho_total / len(domain.columns))
+        histograms = {c.name: private.measure([c.binning], sigma, step=f"{self.name}:preprocess:1way:{c.name}",
+                                              budget=histogram_budget).astype(float) for c in domain.columns}
+        dp_rows = dp_row_count(list(histograms.values()), [sigma] * len(histograms))
+        max_rows = self.context.max_rows
+        rows = max_rows if max_rows is not None else max(int(round(dp_rows)), 1)
         report = self.validate(rows).raise_if_errors(table)
         transformer = DataTransformer.from_histograms(domain, histograms, self.config.n_modes, dp_rows)
-        frame = private.rows_for_training(domain.attrs, step=f"{self.name}:training")
-        data, cat_codes = transformer.transform(frame)
-        del frame
         sample_rate = self.config.batch_size / rows
-        plan = calibrate_noise_multiplier(target_epsilon=self.sgd_epsilon, delta=self.sgd_delta,
+        plan = calibrate_noise_multiplier(target_epsilon=allowance.epsilon, delta=allowance.delta,
                                           sample_rate=sample_rate, steps=planned_steps(self.config.epochs,
                                                                                        sample_rate),
                                           accountant=self.config.accountant)
-        noise_seed = self.noise_seed
-        if noise_seed is None and rng is not None and not self.config.secure_mode:
-            noise_seed = int(rng.integers(2 ** 63 - 1))
-        with seeded(self.seed, self.config.cpu_threads):
+        training_rows = private.training_rows(domain.attrs, plan, step=f"{self.name}:training", budget=budget)
+        data, cat_codes = transformer.transform(training_rows.take())
+        noise_seed = None if self.config.secure_mode else private.noise_seed()
+        with seeded(self.context.seed, self.config.cpu_threads):
             arrays, trainer = self._train(torch.from_numpy(data), torch.from_numpy(cat_codes), transformer, plan,
                                           noise_seed)
         achieved = trainer.epsilon_spent()
@@ -121,11 +108,15 @@ class DeepGenerator:
             "noise_multiplier": plan.noise_multiplier, "max_grad_norm": self.config.max_grad_norm,
             "sample_rate": plan.sample_rate, "steps": trainer.accountant.steps, "batch_size": self.config.batch_size,
             "epochs": self.config.epochs, "rows_for_sample_rate": rows,
-            "rows_source": "declared" if self.rows is not None else "dp_estimate",
+            "rows_source": "declared" if max_rows is not None else "dp_estimate",
             "secure_mode": self.config.secure_mode, "device": str(self.device),
             "warnings": list(report.warnings),
         }
         return FittedDeepSynthesizer(self.name, transformer, self.config, arrays, training, dp_rows)
+
+    @property
+    def progress(self):
+        return self.context.progress
 
     @abstractmethod
     def _train(self, data: torch.Tensor, cat_codes: torch.Tensor, transformer: DataTransformer, plan: DpSgdPlan,
@@ -160,7 +151,7 @@ class FittedDeepSynthesizer(FittedSynthesizer):
 
     @property
     def extra_spend(self) -> list[dict]:
-        """Spend lines outside the zCDP budget (read by `api.synthesize_table`): the DP-SGD training."""
+        """Spend lines outside the zCDP budget tree: the DP-SGD training."""
         return [self.training_spend]
 
     @property

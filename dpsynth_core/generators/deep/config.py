@@ -7,18 +7,32 @@ N public or DP-estimated).
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
+from typing import ClassVar
 
 from dpsynth_core.accounting.dpsgd import ACCOUNTANTS
-from dpsynth_core.errors import ConfigError
+from dpsynth_core.generators.base import GeneratorOptions
+from dpsynth_core.validation import Interval, Param, validate_params
 
-DEEP_GENERATORS = ("dp-ctgan", "dp-tvae")
 DEVICES = ("auto", "cpu", "cuda")
 
 
+def _widths(dims: tuple) -> str | None:
+    if not dims or not all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in dims):
+        return "must be a non-empty list of positive layer widths"
+    return None
+
+
+def _no_packing(pac: int) -> str | None:
+    if pac != 1:
+        return ("is refused: under DP the discriminator must see one row per sample (pac=1); packing rows of a "
+                "Poisson batch lets one row change other rows' packs, so its influence is not bounded by the "
+                "clipping norm")
+    return None
+
+
 @dataclass(frozen=True)
-class DeepConfig:
+class DeepConfig(GeneratorOptions):
     """Training settings. Defaults are small networks that train on a CPU in minutes.
 
     secure_mode: Opacus secure mode (noise from torchcsprng with the 2n-draw trick against floating-point attacks on
@@ -28,6 +42,7 @@ class DeepConfig:
         the caller's noise seed; on, it is not reproducible.
     pac: PacGAN packing. Under DP it must be 1: with Poisson sampling, packing rows of one batch together makes one
         row's presence reshuffle other rows' packs, so its influence is no longer bounded by C (see ctgan.py).
+        Any other value is refused.
     preprocessing_share: fraction of the deep generator's (epsilon, delta) spent on the DP 1-way histograms that fit
         the data transform and the conditional-vector frequencies (and give the DP row count); the rest goes to DP-SGD.
     max_noise_multiplier: a calibrated sigma above this is refused as 'epsilon unreachable for a useful model'.
@@ -59,38 +74,35 @@ class DeepConfig:
     tvae_lr: float = 1e-3
     loss_factor: float = 2.0
 
+    constraints: ClassVar[dict[str, Param]] = {
+        "epochs": Param(int, Interval(1, None), example=10),
+        "batch_size": Param(int, Interval(1, None), example=500),
+        "max_grad_norm": Param(float, Interval(0, None, "neither"), example=1.0),
+        "accountant": Param(str, choices=ACCOUNTANTS, example="rdp"),
+        "device": Param(str, choices=DEVICES, example="auto"),
+        "secure_mode": Param(bool, example=False),
+        "preprocessing_share": Param(float, Interval(0, 1, "neither"), example=0.1),
+        "n_modes": Param(int, Interval(1, None), example=10),
+        "max_noise_multiplier": Param(float, Interval(0, None, "neither"), example=20.0),
+        "cpu_threads": Param(int, Interval(0, None), example=1),
+        "embedding_dim": Param(int, Interval(1, None), example=64),
+        "generator_dims": Param(list, check=_widths, example=[128, 128]),
+        "discriminator_dims": Param(list, check=_widths, example=[128, 128]),
+        "generator_lr": Param(float, Interval(0, None, "neither"), example=2e-4),
+        "discriminator_lr": Param(float, Interval(0, None, "neither"), example=2e-4),
+        "pac": Param(int, check=_no_packing, example=1),
+        "latent_dim": Param(int, Interval(1, None), example=64),
+        "encoder_dims": Param(list, check=_widths, example=[128, 128]),
+        "decoder_dims": Param(list, check=_widths, example=[128, 128]),
+        "tvae_lr": Param(float, Interval(0, None, "neither"), example=1e-3),
+        "loss_factor": Param(float, Interval(0, None, "neither"), example=2.0),
+    }
+
     @classmethod
     def from_dict(cls, values: dict | None, *, table: str | None = None) -> "DeepConfig":
-        """Build from a config mapping; unknown keys and wrong types raise ConfigError naming the key."""
-        values = dict(values or {})
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ConfigError(f"Unknown deep-generator setting(s) {unknown}.", table=table,
-                              fix=f"Use only: {', '.join(sorted(known))}.")
-        defaults = cls()
-        kwargs = {}
-        for name, value in values.items():
-            default = getattr(defaults, name)
-            try:
-                if isinstance(default, bool):
-                    if not isinstance(value, bool):
-                        raise TypeError
-                    kwargs[name] = value
-                elif isinstance(default, tuple):
-                    kwargs[name] = tuple(int(v) for v in value)
-                elif isinstance(default, int):
-                    if isinstance(value, bool) or float(value) != int(value):
-                        raise TypeError
-                    kwargs[name] = int(value)
-                elif isinstance(default, float):
-                    kwargs[name] = float(value)
-                else:
-                    kwargs[name] = str(value)
-            except (TypeError, ValueError):
-                raise ConfigError(f"Setting {name!r} has an invalid value {value!r}.", table=table,
-                                  fix=f"Give a value of the same type as the default {default!r}.") from None
-        return cls(**kwargs).checked(table=table)
+        """Build from a config mapping; unknown keys and wrong values raise ConfigError naming the key and the fix."""
+        checked = validate_params(values, cls.constraints, what="deep-generator setting", table=table)
+        return cls(**{k: tuple(int(x) for x in v) if k.endswith("_dims") else v for k, v in checked.items()})
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -98,62 +110,3 @@ class DeepConfig:
 
     def with_(self, **changes) -> "DeepConfig":
         return replace(self, **changes)
-
-    def checked(self, *, table: str | None = None) -> "DeepConfig":
-        """Return self after checking value ranges that need no data (ConfigError otherwise)."""
-        def bad(name: str, fix: str):
-            raise ConfigError(f"Setting {name}={getattr(self, name)!r} is invalid.", table=table, fix=fix)
-
-        if self.epochs < 1:
-            bad("epochs", "Use at least 1 epoch.")
-        if self.batch_size < 1:
-            bad("batch_size", "Use a positive expected batch size.")
-        if not (self.max_grad_norm > 0 and math.isfinite(self.max_grad_norm)):
-            bad("max_grad_norm", "Use a positive clipping norm, e.g. 1.0.")
-        if self.accountant not in ACCOUNTANTS:
-            bad("accountant", f"Use one of {', '.join(ACCOUNTANTS)}.")
-        if self.device not in DEVICES:
-            bad("device", f"Use one of {', '.join(DEVICES)}.")
-        if not (0 < self.preprocessing_share < 1):
-            bad("preprocessing_share", "Use a fraction strictly between 0 and 1, e.g. 0.1.")
-        if self.cpu_threads < 0:
-            bad("cpu_threads", "Use 0 (torch default) or a positive thread count.")
-        if self.n_modes < 1:
-            bad("n_modes", "Use at least 1 mode per numeric column.")
-        if self.pac != 1:
-            bad("pac", "Under DP the discriminator must see one row per sample (pac=1): packing rows of a Poisson "
-                       "batch lets one row change other rows' packs, so its influence is not bounded by the "
-                       "clipping norm.")
-        for name in ("generator_lr", "discriminator_lr", "tvae_lr", "loss_factor", "max_noise_multiplier"):
-            if not getattr(self, name) > 0:
-                bad(name, "Use a positive number.")
-        for name in ("embedding_dim", "latent_dim"):
-            if getattr(self, name) < 1:
-                bad(name, "Use a positive width.")
-        for name in ("generator_dims", "discriminator_dims", "encoder_dims", "decoder_dims"):
-            if not getattr(self, name) or min(getattr(self, name)) < 1:
-                bad(name, "Give a non-empty list of positive layer widths.")
-        return self
-
-
-def split_budget(epsilon: float, delta: float, preprocessing_share: float) -> dict:
-    """Split a deep generator's (epsilon, delta) into preprocessing and DP-SGD shares (basic composition).
-
-    epsilon = preprocessing_epsilon + sgd_epsilon and delta = preprocessing_delta + sgd_delta. The preprocessing share
-    is then spent in zCDP (Gaussian histograms) by converting (preprocessing_epsilon, preprocessing_delta) to rho.
-    """
-    if not (epsilon > 0 and 0 < delta < 1):
-        raise ConfigError(f"Deep generators need epsilon > 0 and 0 < delta < 1 (got {epsilon}, {delta}).",
-                          fix="Set a positive epsilon and a delta well below 1/N.")
-    return {
-        "preprocessing_epsilon": epsilon * preprocessing_share,
-        "preprocessing_delta": delta * preprocessing_share,
-        "sgd_epsilon": epsilon * (1 - preprocessing_share),
-        "sgd_delta": delta * (1 - preprocessing_share),
-    }
-
-
-def default_delta(rows: int) -> float:
-    """A conservative delta for a table of about `rows` rows: min(1e-6, 1 / (n ln n)) (dp-correctness.md, item 8)."""
-    n = max(int(rows), 3)
-    return min(1e-6, 1.0 / (n * math.log(n)))

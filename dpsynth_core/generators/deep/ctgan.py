@@ -23,7 +23,7 @@ import torch
 from torch.nn import functional as F
 
 from dpsynth_core.accounting.dpsgd import DpSgdPlan
-from dpsynth_core.generators.deep.common import DeepGenerator, state_arrays
+from dpsynth_core.generators.deep.common import DeepGenerator, FittedDeepSynthesizer, state_arrays
 from dpsynth_core.generators.deep.networks import CTGANDiscriminator, CTGANGenerator
 from dpsynth_core.generators.deep.outputs import activate
 from dpsynth_core.generators.deep.training import make_private_trainer, quiet_hook_notice, report_epoch
@@ -83,6 +83,7 @@ class ConditionSampler:
 
 class DPCTGAN(DeepGenerator):
     name = "dp-ctgan"
+    Fitted = FittedDeepSynthesizer
 
     def build_networks(self, transformer: DataTransformer) -> tuple[CTGANGenerator, CTGANDiscriminator]:
         cfg = self.config
@@ -133,7 +134,6 @@ class DPCTGAN(DeepGenerator):
                 for param, grad in zip(d_params, fake_grads):
                     param.grad.add_(grad / fakes)   # post-processing: depends on no row of this batch
                 d_optimizer.original_optimizer.step()
-            loss_d = (loss_real.detach() + loss_fake.detach()) / (len(real) + fakes)
             # ---- generator: post-processing of the private discriminator (its hooks off, its grads discarded)
             d_module.disable_hooks()
             fake_cond, columns, categories = conditions.sample(fakes)
@@ -147,5 +147,7 @@ class DPCTGAN(DeepGenerator):
             opt_g.step()
             d_optimizer.zero_grad(set_to_none=True)
             d_module.enable_hooks()
+            # only the generator's loss on synthetic rows is shown (post-processing of the DP discriminator); the
+            # discriminator's loss on the real batch is an exact function of private rows and is never reported
             report_epoch(self.progress, trainer, generator=self.name, step=step, epochs=cfg.epochs,
-                         losses={"loss_discriminator": loss_d.item(), "loss_generator": loss_g.item()})
+                         losses={"loss_generator_on_synthetic": loss_g.item()})

@@ -129,8 +129,9 @@ def epoch_ends(epochs: int, sample_rate: float) -> dict[int, int]:
 
 
 def report_epoch(progress: ProgressCallback | None, trainer: PrivateTrainer, *, generator: str, step: int,
-                 epochs: int, losses: dict[str, float]) -> None:
-    """Call `progress('epoch', {...})` when `step` ends an epoch, with the epsilon spent so far and the losses."""
+                 epochs: int, losses: dict[str, float] | None = None) -> None:
+    """Call `progress('epoch', {...})` when `step` ends an epoch, with the epsilon spent so far and `losses` —
+    which must be post-processing of DP outputs only (e.g. a generator's loss on synthetic rows)."""
     if progress is None:
         return
     epoch = epoch_ends(epochs, trainer.plan.sample_rate).get(step)
@@ -145,5 +146,5 @@ def report_epoch(progress: ProgressCallback | None, trainer: PrivateTrainer, *, 
         "epsilon_spent": trainer.epsilon_spent(),
         "epsilon_target": trainer.plan.target_epsilon,
         "delta": trainer.plan.delta,
-        **{k: float(v) for k, v in losses.items()},
+        **{k: float(v) for k, v in (losses or {}).items()},
     })

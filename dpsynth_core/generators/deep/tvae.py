@@ -11,7 +11,7 @@ import torch
 from torch.nn import functional as F
 
 from dpsynth_core.accounting.dpsgd import DpSgdPlan
-from dpsynth_core.generators.deep.common import DeepGenerator, state_arrays
+from dpsynth_core.generators.deep.common import DeepGenerator, FittedDeepSynthesizer, state_arrays
 from dpsynth_core.generators.deep.networks import TVAE
 from dpsynth_core.generators.deep.outputs import scalar_positions, softmax_blocks
 from dpsynth_core.generators.deep.training import make_private_trainer, quiet_hook_notice, report_epoch
@@ -36,6 +36,7 @@ def per_row_loss(x: torch.Tensor, recon: torch.Tensor, sigma: torch.Tensor, mu: 
 
 class DPTVAE(DeepGenerator):
     name = "dp-tvae"
+    Fitted = FittedDeepSynthesizer
 
     def build_network(self, transformer: DataTransformer) -> TVAE:
         cfg = self.config
@@ -67,5 +68,5 @@ class DPTVAE(DeepGenerator):
             trainer.optimizer.step()
             with torch.no_grad():  # post-processing of the released parameters
                 model.decoder.sigma.weight.clamp_(*SIGMA_RANGE)
-            report_epoch(self.progress, trainer, generator=self.name, step=step, epochs=cfg.epochs,
-                         losses={"loss": loss.item() / max(len(x), 1)})
+            # no loss in the progress line: it is an exact, unclipped function of the private batch
+            report_epoch(self.progress, trainer, generator=self.name, step=step, epochs=cfg.epochs)

@@ -16,8 +16,9 @@ import math
 from dataclasses import dataclass, field
 
 from dpsynth_core.accounting.dpsgd import calibrate_noise_multiplier
+from dpsynth_core.accounting.plan import BudgetPlan, default_delta
 from dpsynth_core.errors import ConfigError
-from dpsynth_core.generators.deep.config import DEEP_GENERATORS, DeepConfig, default_delta, split_budget
+from dpsynth_core.generators.deep.config import DeepConfig
 
 SAMPLE_RATE_WARN = 0.10
 SAMPLE_RATE_ERROR = 0.20
@@ -37,17 +38,6 @@ MIN_BATCH = 16
 def planned_steps(epochs: int, sample_rate: float) -> int:
     """DP-SGD steps for `epochs` passes at Poisson rate q: ceil(epochs / q) (one epoch = 1/q expected batches)."""
     return int(math.ceil(epochs / sample_rate - 1e-9))
-
-
-def privacy_level(epsilon: float) -> str:
-    """A plain-words label for the total epsilon (not a legal or compliance statement)."""
-    if epsilon <= 1:
-        return "strong (epsilon <= 1)"
-    if epsilon <= 3:
-        return "moderate (1 < epsilon <= 3)"
-    if epsilon <= 10:
-        return "weak (3 < epsilon <= 10)"
-    return "nominal only (epsilon > 10: little formal protection)"
 
 
 @dataclass(frozen=True)
@@ -78,23 +68,27 @@ class ValidationReport:
         return self
 
 
-def validate_deep_config(config: DeepConfig, *, generator: str, epsilon: float, delta: float,
-                         rows: int | None, recommend: bool = True,
-                         sgd_budget: tuple[float, float] | None = None) -> ValidationReport:
-    """Check `config` for a release of (epsilon, delta) on a table of `rows` rows (public/declared or DP-estimated).
+def deep_plan(config: DeepConfig, epsilon: float, delta: float) -> BudgetPlan:
+    """The budget plan of a deep-generator release of (epsilon, delta) (the one split rule, in accounting/plan)."""
+    from dpsynth_core.generators.deep.common import DeepGenerator
 
-    DP-SGD gets `sgd_budget` = (epsilon, delta) when given (the generator's exact share), else the share that
-    `split_budget` leaves after `config.preprocessing_share`. With `rows=None` (size unknown until the DP row count)
-    only the data-free checks run; call again with the DP count.
+    return BudgetPlan.for_release(epsilon, delta, domain_share=DeepGenerator.domain_share,
+                                  zcdp_share=config.preprocessing_share)
+
+
+def validate_deep_config(config: DeepConfig, *, generator: str, plan: BudgetPlan,
+                         rows: int | None, recommend: bool = True) -> ValidationReport:
+    """Check `config` for a release with budget `plan` on a table of `rows` rows (public/declared or DP-estimated).
+
+    DP-SGD gets the plan's DP-SGD share. With `rows=None` (size unknown until the DP row count) only the data-free
+    checks run; call again with the DP count.
     """
-    if generator not in DEEP_GENERATORS:
-        raise ConfigError(f"{generator!r} is not a deep generator.", fix=f"Use one of {', '.join(DEEP_GENERATORS)}.")
     errors: list[str] = []
     warnings: list[str] = []
-    shares = split_budget(epsilon, delta, config.preprocessing_share)
-    if sgd_budget is not None:
-        shares["sgd_epsilon"], shares["sgd_delta"] = sgd_budget
-    derived: dict = {"epsilon": epsilon, "delta": delta, "privacy_level": privacy_level(epsilon), **shares,
+    epsilon, delta = plan.epsilon, plan.delta
+    shares = {"preprocessing_epsilon": epsilon - plan.epsilon_sgd, "preprocessing_delta": delta - plan.delta_sgd,
+              "sgd_epsilon": plan.epsilon_sgd, "sgd_delta": plan.delta_sgd}
+    derived: dict = {"epsilon": epsilon, "delta": delta, **shares,
                      "accountant": config.accountant, "rows": rows}
     if rows is None:
         warnings.append("Table size unknown before reading data: the sampling rate and noise are checked again "
@@ -127,18 +121,18 @@ def validate_deep_config(config: DeepConfig, *, generator: str, epsilon: float, 
 
     if not errors:
         try:
-            plan = calibrate_noise_multiplier(target_epsilon=shares["sgd_epsilon"], delta=shares["sgd_delta"],
+            sgd_plan = calibrate_noise_multiplier(target_epsilon=shares["sgd_epsilon"], delta=shares["sgd_delta"],
                                               sample_rate=sample_rate, steps=steps, accountant=config.accountant)
         except ConfigError as exc:
             errors.append(f"epsilon unreachable: {exc.problem}")
         else:
-            derived["noise_multiplier"] = plan.noise_multiplier
-            derived["planned_sgd_epsilon"] = plan.planned_epsilon
-            derived["noise_std_per_mean_gradient"] = plan.noise_multiplier * config.max_grad_norm / config.batch_size
-            if plan.noise_multiplier > config.max_noise_multiplier:
+            derived["noise_multiplier"] = sgd_plan.noise_multiplier
+            derived["planned_sgd_epsilon"] = sgd_plan.planned_epsilon
+            derived["noise_std_per_mean_gradient"] = sgd_plan.noise_multiplier * config.max_grad_norm / config.batch_size
+            if sgd_plan.noise_multiplier > config.max_noise_multiplier:
                 errors.append(
                     f"epsilon unreachable for a useful model: DP-SGD needs noise multiplier "
-                    f"{plan.noise_multiplier:.3g} > max_noise_multiplier={config.max_noise_multiplier:g} for "
+                    f"{sgd_plan.noise_multiplier:.3g} > max_noise_multiplier={config.max_noise_multiplier:g} for "
                     f"{steps} steps at sampling rate {sample_rate:.3g}.")
 
     recommended = None
@@ -170,7 +164,8 @@ def recommend_deep_config(*, goal: str, generator: str, rows: int, epsilon: floa
     noise_cap = min(preset["noise_cap"], base.max_noise_multiplier)
     rates = sorted({preset["sample_rate"], 0.02, 0.05, SAMPLE_RATE_WARN})
     rates = [r for r in rates if r >= preset["sample_rate"]]
-    sgd = split_budget(epsilon, delta, base.preprocessing_share)
+    plan = deep_plan(base, epsilon, delta)
+    sgd = {"sgd_epsilon": plan.epsilon_sgd, "sgd_delta": plan.delta_sgd}
     for rate in rates:
         batch = min(rows, max(MIN_BATCH, int(round(rate * rows))))
         if batch / rows > SAMPLE_RATE_WARN:
@@ -180,18 +175,18 @@ def recommend_deep_config(*, goal: str, generator: str, rows: int, epsilon: floa
         for epochs in range(max_epochs, 0, -1):
             steps = planned_steps(epochs, q)
             try:
-                plan = calibrate_noise_multiplier(target_epsilon=sgd["sgd_epsilon"], delta=sgd["sgd_delta"],
+                sgd_plan = calibrate_noise_multiplier(target_epsilon=sgd["sgd_epsilon"], delta=sgd["sgd_delta"],
                                                   sample_rate=q, steps=steps, accountant=base.accountant)
             except ConfigError:
                 continue
-            if plan.noise_multiplier <= noise_cap:
+            if sgd_plan.noise_multiplier <= noise_cap:
                 config = base.with_(batch_size=batch, epochs=epochs)
-                report = validate_deep_config(config, generator=generator, epsilon=epsilon, delta=delta, rows=rows,
-                                              recommend=False)
+                report = validate_deep_config(config, generator=generator, plan=deep_plan(config, epsilon, delta),
+                                              rows=rows, recommend=False)
                 if report.ok:
                     return {"goal": goal, "config": config.to_dict(),
                             "config_summary": f"batch_size={batch}, epochs={epochs} ({steps} steps, sigma="
-                                              f"{plan.noise_multiplier:.3g}, accountant={base.accountant})",
+                                              f"{sgd_plan.noise_multiplier:.3g}, accountant={base.accountant})",
                             "validation": report.to_dict()}
     raise ConfigError(f"No {generator} configuration for goal {goal!r} reaches epsilon={epsilon:g} on {rows} rows "
                       f"with noise multiplier <= {noise_cap:g}.",

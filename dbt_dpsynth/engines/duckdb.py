@@ -1,5 +1,6 @@
 """DuckDB engine: marginals are GROUP BY queries pushed down to DuckDB; the table is never pulled into pandas for
 marginal methods. Implements `dpsynth_core.measurement.Engine` (exact, private answers; only PrivateTable calls it).
+The `DuckDBDialect` also writes the package's own tables (ledger, caps, metrics) on a DuckDB connection.
 """
 
 from __future__ import annotations
@@ -11,21 +12,27 @@ import numpy as np
 import pandas as pd
 
 from dpsynth_core.measurement.binning import Binning, CategoricalBinning
-from dpsynth_core.measurement.engine import Dialect, Engine, SourceColumn, dense_from_groups
+from dpsynth_core.measurement.engine import Dialect, SourceColumn, dense_from_groups
+from dpsynth_core.measurement.pandas_engine import hash_threshold
+
+from .base import RelationEngine
 
 
 class DuckDBDialect(Dialect):
+    """DuckDB's SQL: the generic type-family table, double-quoted identifiers, VARCHAR/DOUBLE/BIGINT/BOOLEAN/TIMESTAMP
+    for the package's tables."""
+
     name = "duckdb"
 
 
 DIALECT = DuckDBDialect()
-quote_ident = DIALECT.quote
+_quote = DIALECT.quote
 _literal = DIALECT.literal
 
 
 def value_expression(binning: Binning, column_type: str) -> str:
     """SQL for the value a binning reads: the raw column (categorical) or a DOUBLE (numeric; datetimes as epoch s)."""
-    col = quote_ident(binning.column)
+    col = _quote(binning.column)
     if isinstance(binning, CategoricalBinning):
         return col
     if binning.datetime:
@@ -50,10 +57,21 @@ def code_expression(binning: Binning, value: str) -> str:
     return f"CASE WHEN {value} IS NULL OR isnan({value}) THEN {binning.null_fallback} ELSE {code} END"
 
 
-class DuckDBEngine(Engine):
-    """Engine over a DuckDB relation (what `dbt.ref()` returns in a dbt-duckdb Python model) or a table/view name."""
+class DuckDBEngine(RelationEngine):
+    """Engine over a DuckDB relation (what `dbt.ref()` returns in a dbt-duckdb Python model)."""
 
     dialect = DIALECT
+    relation_types = ("duckdb.DuckDBPyRelation",)
+    pushdown = True
+
+    @classmethod
+    def accepts(cls, relation) -> bool:
+        return isinstance(relation, duckdb.DuckDBPyRelation)
+
+    @classmethod
+    def from_relation(cls, relation: duckdb.DuckDBPyRelation, relation_name: str,
+                      session: duckdb.DuckDBPyConnection | None = None) -> "DuckDBEngine":
+        return cls(relation, relation_name, connection=session)
 
     def __init__(self, relation: duckdb.DuckDBPyRelation, relation_name: str,
                  connection: duckdb.DuckDBPyConnection | None = None):
@@ -62,7 +80,8 @@ class DuckDBEngine(Engine):
         self._connection = connection
 
     def schema(self) -> list[SourceColumn]:
-        return [self.dialect.column(str(c), str(t)) for c, t in zip(self.relation.columns, self.relation.types)]
+        pairs = zip(self.relation.columns, self.relation.types, strict=True)
+        return [self.dialect.column(str(c), str(t)) for c, t in pairs]
 
     def _types(self) -> dict[str, str]:
         return {c.name: c.type for c in self.schema()}
@@ -79,21 +98,23 @@ class DuckDBEngine(Engine):
         result = coded.aggregate(f"{groups}, count(*) AS n", groups).fetchnumpy()
         return dense_from_groups(shape, [result[f"c{i}"] for i in range(len(binnings))], result["n"])
 
-    def value_counts(self, column: str) -> list[tuple[object, int]]:
-        col = quote_ident(column)
+    def count_values(self, column: str) -> list[tuple[object, int]]:
+        col = _quote(column)
         rows = self.relation.filter(f"{col} IS NOT NULL").aggregate(f"{col} AS v, count(*) AS n", col).fetchall()
         return [(v, int(n)) for v, n in rows]
 
     def fetch_rows(self, columns: Sequence[str]) -> pd.DataFrame:
-        return self.relation.project(", ".join(quote_ident(c) for c in columns)).df()
+        return self.relation.project(", ".join(_quote(c) for c in columns)).df()
 
-    def partition(self, fraction: float, salt: bytes) -> tuple["DuckDBEngine", "DuckDBEngine"]:
-        """Keyed-hash partition (see `Engine.partition`): `hash(salt, row values)` decides each row's side; the two
-        sides are filters on the same relation, so nothing is materialised."""
-        from dpsynth_core.measurement.pandas_engine import hash_threshold
-
-        columns = ", ".join(quote_ident(c) for c in self.relation.columns)
-        key = _literal(salt.hex())
-        part = f"hash({key}, {columns}) < {int(hash_threshold(fraction))}::UBIGINT"
-        return (DuckDBEngine(self.relation.filter(f"NOT ({part})"), self.relation_name, self._connection),
-                DuckDBEngine(self.relation.filter(part), self.relation_name + " (holdout)", self._connection))
+    def partition_rows(self, fraction: float, salt: bytes) -> tuple["DuckDBEngine", "DuckDBEngine"]:
+        """Keyed-hash partition (see `Engine.partition_rows`): `hash(salt, row values, occurrence)` decides each row's
+        side, where `occurrence` numbers identical rows 1..m (so copies of a row are split like distinct rows, and
+        removing one copy only removes the last number). Both sides are filters on the same relation: nothing is
+        materialised."""
+        columns = ", ".join(_quote(c) for c in self.relation.columns)
+        numbered = self.relation.project(f"*, row_number() OVER (PARTITION BY {columns}) AS __dpsynth_occurrence")
+        part = (f"hash({_literal(salt.hex())}, {columns}, __dpsynth_occurrence) < "
+                f"{int(hash_threshold(fraction))}::UBIGINT")
+        return (DuckDBEngine(numbered.filter(f"NOT ({part})").project(columns), self.relation_name, self._connection),
+                DuckDBEngine(numbered.filter(part).project(columns), self.relation_name + " (holdout)",
+                             self._connection))

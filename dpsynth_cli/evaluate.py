@@ -19,7 +19,11 @@ from dpsynth_core.errors import InputError
 from dpsynth_core.evaluation import EvaluationOptions, GateConfig, evaluate, load_gates
 from dpsynth_core.evaluation.columns import KINDS
 
-_READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
+def _read_csv(path: str) -> pd.DataFrame:
+    return pd.read_csv(path, float_precision="round_trip")   # floats exactly as written (pandas 2's fast parser is not)
+
+
+_READERS = {".csv": _read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
 
 
 def register(subparsers) -> None:

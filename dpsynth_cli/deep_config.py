@@ -14,9 +14,21 @@ import argparse
 import json
 import sys
 
+from dbt_dpsynth.extras import require
+from dpsynth_core.accounting.plan import default_delta
 from dpsynth_core.errors import ConfigError
-from dpsynth_core.generators.deep.config import DEEP_GENERATORS, DeepConfig, default_delta
-from dpsynth_core.generators.deep.validation import GOALS, recommend_deep_config, validate_deep_config
+
+DEEP_GENERATORS = ("dp-ctgan", "dp-tvae")   # the registry's DP-SGD generators (a test checks they are registered)
+# The deep modules import opacus (and torch): loaded per command, so `dpsynth` runs without the [deep] extra (and
+# `dpsynth ledger` does not load torch).
+
+
+def _deep():
+    """(config module, validation module) of the deep generators; ConfigError naming [deep] when missing."""
+    require("deep", "dpsynth validate-config / recommend-config")
+    from dpsynth_core.generators.deep import config, validation
+
+    return config, validation
 
 
 def _load_options(path: str | None, assignments: list[str]) -> dict:
@@ -57,10 +69,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    config = DeepConfig.from_dict(_load_options(args.config, args.assignments))
+    deep, validation = _deep()
+    config = deep.DeepConfig.from_dict(_load_options(args.config, args.assignments))
     delta = args.delta if args.delta is not None else default_delta(args.rows)
-    report = validate_deep_config(config, generator=args.generator, epsilon=args.epsilon, delta=delta,
-                                  rows=args.rows)
+    report = validation.validate_deep_config(config, generator=args.generator,
+                                             plan=validation.deep_plan(config, args.epsilon, delta), rows=args.rows)
     out = report.to_dict()
     out["config"] = config.to_dict()
     json.dump(out, sys.stdout, indent=2, sort_keys=True)
@@ -69,10 +82,11 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _recommend(args: argparse.Namespace) -> int:
-    base = DeepConfig.from_dict(_load_options(args.config, args.assignments))
+    deep, validation = _deep()
+    base = deep.DeepConfig.from_dict(_load_options(args.config, args.assignments))
     delta = args.delta if args.delta is not None else default_delta(args.rows)
-    out = recommend_deep_config(goal=args.goal, generator=args.generator, rows=args.rows, epsilon=args.epsilon,
-                                delta=delta, base=base)
+    out = validation.recommend_deep_config(goal=args.goal, generator=args.generator, rows=args.rows,
+                                           epsilon=args.epsilon, delta=delta, base=base)
     json.dump(out, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
     return 0
@@ -88,5 +102,7 @@ def register(subparsers) -> None:
     recommend = subparsers.add_parser(
         "recommend-config", help="recommend a dp-ctgan/dp-tvae configuration for a goal (JSON out; reads no data)")
     _common(recommend)
-    recommend.add_argument("--goal", choices=GOALS, default="balanced")
+    recommend.add_argument("--goal", default="balanced",
+                           help="goal preset: high_privacy, balanced (default) or high_quality (checked by "
+                                "recommend_deep_config, which lists the presets it knows)")
     recommend.set_defaults(func=_recommend)

@@ -1,5 +1,6 @@
-"""`dpsynth synthesize INPUT --out OUTPUT --epsilon 1 [--delta D] [--generator aim|mst|copula|dp-tvae|dp-ctgan] [--spec spec.yml] [--rows N]
-[--seed S]`: a DP synthetic copy of a CSV/Parquet file, through the same DuckDB engine and accounting as dbt.
+"""`dpsynth synthesize INPUT --out OUTPUT --epsilon 1 [--delta D] [--generator aim|mst|copula|dp-tvae|dp-ctgan]
+[--spec spec.yml] [--rows N] [--seed S]`: a DP synthetic copy of a CSV/Parquet file, through the same DuckDB engine
+and accounting as dbt.
 
 Writes OUTPUT (CSV or Parquet, by extension) and OUTPUT.release.json (the release record: top-level epsilon, delta,
 generator, rows, rho, accountant and the spend breakdown), then prints a one-line summary.
@@ -64,7 +65,7 @@ def _options(pairs: list[str]) -> dict[str, Any]:
 def _read_spec(path: str, table: str, schema: list[tuple[str, str]]) -> dict[str, Any]:
     import yaml
 
-    from ..config import align_to_schema
+    from dbt_dpsynth.config import align_to_schema
 
     with open(path) as fh:
         raw = yaml.safe_load(fh) or {}
@@ -82,11 +83,11 @@ def _sql_string(text: str) -> str:
 def run(args) -> int:
     import duckdb
 
+    from dbt_dpsynth.engines import engine_for
+    from dbt_dpsynth.extras import require_for_generator
     from dpsynth_core.api import synthesize_table
     from dpsynth_core.config import SynthesisConfig
     from dpsynth_core.schema import TableSpec
-
-    from ..engines.duckdb_engine import DuckDBEngine
 
     in_path, out_path = str(args.input), str(args.out)
     table = Path(in_path).stem
@@ -99,9 +100,10 @@ def run(args) -> int:
     if args.generator is not None:
         settings["generator"] = args.generator
     config = SynthesisConfig.from_dict(settings, table=table)
+    require_for_generator(config.generator, table=table)
     con = duckdb.connect()
     relation = con.read_csv(in_path) if in_fmt == "csv" else con.read_parquet(in_path)
-    engine = DuckDBEngine(relation, table, connection=con)
+    engine = engine_for(relation, con, relation_name=table)
     schema = engine.schema()
     columns = _read_spec(args.spec, table, schema) if args.spec else {}
     spec = TableSpec.from_dict(table, columns, schema)

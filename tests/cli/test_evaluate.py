@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dbt_dpsynth.cli import main
+from dpsynth_cli import main
 
 
 def _table(n, seed):

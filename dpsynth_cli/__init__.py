@@ -1,7 +1,8 @@
 """`dpsynth` console script: one module per subcommand, each exposing `register(subparsers)`.
 
 A subcommand module's `register` adds its parser and sets `func(args) -> int`. Modules are listed in SUBCOMMANDS and
-registered when present in this package (later issues add theirs).
+registered when present in this package. The CLI needs no dbt: it uses `dpsynth_core` and the engines and ledger of
+`dbt_dpsynth`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import importlib.util
 import sys
 from typing import Sequence
 
-SUBCOMMANDS = ("synthesize", "ledger", "evaluate", "deep_config")
+SUBCOMMANDS = ("synthesize", "ledger", "budget", "evaluate", "deep_config", "report", "plan", "watermark",
+               "scan")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,146 @@
+"""Budget status per key and the release catalogue, computed from the ledger: one function for the CLI (`dpsynth
+budget`, `dpsynth ledger`) and the package's dbt models (`dpsynth_budget_status`, `dpsynth_release_catalogue`), so
+they show the same numbers.
+
+Everything here reads the ledger only (public bookkeeping: which releases happened at which epsilon), never a source.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from dpsynth_core.accounting.composition import compose
+
+from .ledger import CHARGED_STATUSES, Ledger, LedgerLocation
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    """Spend of one budget key.
+
+    Attributes:
+        budget_key: the key.
+        cap_epsilon: the cap in force (see `caps_in_force`); None when the key never had one.
+        spent_epsilon: composed epsilon of every charged release of the key (zCDP rho-composition, basic composition
+            for DP-SGD parts; the ledger's own arithmetic, `dpsynth_core.accounting.composition.compose`).
+        remaining_epsilon: cap - spent, floored at 0 (None without a cap). The ledger decides by composing the next
+            request with the spend, so a request a little above this can still fit.
+        spent_epsilon_naive: plain sum of the charged releases' epsilons (for comparison).
+        spent_delta: summed delta.
+        spent_rho: summed rho of the zCDP parts.
+        releases: charged ledger rows (every status: reserved, released, failed).
+        released, failed, reserved: the charged rows by status.
+        last_release_id, last_release_model, last_release_status, last_release_at: the newest ledger row of the key
+            (finished_at, or started_at while it is still reserved).
+    """
+
+    budget_key: str
+    cap_epsilon: float | None
+    spent_epsilon: float
+    remaining_epsilon: float | None
+    spent_epsilon_naive: float
+    spent_delta: float
+    spent_rho: float
+    releases: int
+    released: int
+    failed: int
+    reserved: int
+    last_release_id: str | None
+    last_release_model: str | None
+    last_release_status: str | None
+    last_release_at: _dt.datetime | None
+
+
+# one row per ledger row: the catalogue's columns, in order
+CATALOGUE_COLUMNS = ("release_id", "model", "target_relation", "source_relation", "budget_key", "generator",
+                     "epsilon", "delta", "accountant", "status", "rows", "started_at", "finished_at", "invocation_id")
+
+
+def caps_in_force(con, location: LedgerLocation) -> dict[str, float]:
+    """`{budget_key: cap}`: the newest cap recorded for each key in the caps table (by the on-run-start hook of the
+    invocations that named it); a key never recorded there takes the cap on its newest ledger row (a cap from the
+    model config)."""
+    caps: dict[str, float] = {}
+    rows = con.execute(f"SELECT budget_key, cap_epsilon FROM {location.caps} WHERE budget_key IS NOT NULL "
+                       "AND cap_epsilon IS NOT NULL ORDER BY recorded_at").fetchall()
+    for key, cap in rows:
+        caps[str(key)] = float(cap)   # later rows win
+    rows = con.execute(f"SELECT budget_key, cap_epsilon FROM {location.ledger} WHERE budget_key IS NOT NULL "
+                       "AND cap_epsilon IS NOT NULL ORDER BY started_at").fetchall()
+    from_ledger = {str(k): float(c) for k, c in rows}
+    return {**from_ledger, **caps}
+
+
+def budget_status(con, location: LedgerLocation) -> list[KeyStatus]:
+    """One `KeyStatus` per budget key that has ledger rows or a recorded cap, sorted by key."""
+    book = Ledger(con, location)
+    caps = caps_in_force(con, location)
+    newest = {}
+    for key, rid, model, status, started, finished in con.execute(
+            f"SELECT budget_key, release_id, model, status, started_at, finished_at FROM {location.ledger} "
+            "WHERE budget_key IS NOT NULL ORDER BY started_at").fetchall():
+        newest[str(key)] = (rid, model, status, finished or started)
+    counts: dict[str, dict[str, int]] = {}
+    marks = ", ".join("?" for _ in CHARGED_STATUSES)
+    for key, status, n in con.execute(
+            f"SELECT budget_key, status, count(*) FROM {location.ledger} WHERE budget_key IS NOT NULL "
+            f"AND status IN ({marks}) GROUP BY 1, 2", list(CHARGED_STATUSES)).fetchall():
+        counts.setdefault(str(key), {})[str(status)] = int(n)
+    out = []
+    for key in sorted(set(newest) | set(caps)):
+        total = compose(book.charged(key))
+        cap = caps.get(key)
+        last = newest.get(key, (None, None, None, None))
+        by_status = counts.get(key, {})
+        out.append(KeyStatus(
+            budget_key=key, cap_epsilon=cap, spent_epsilon=total.epsilon,
+            remaining_epsilon=None if cap is None else max(cap - total.epsilon, 0.0),
+            spent_epsilon_naive=total.epsilon_naive_sum, spent_delta=total.delta, spent_rho=total.rho,
+            releases=total.releases, released=by_status.get("released", 0), failed=by_status.get("failed", 0),
+            reserved=by_status.get("reserved", 0), last_release_id=last[0], last_release_model=last[1],
+            last_release_status=last[2], last_release_at=last[3]))
+    return out
+
+
+def release_catalogue(con, location: LedgerLocation) -> list[dict]:
+    """One dict per ledger row (every status), oldest first, with the `CATALOGUE_COLUMNS`."""
+    cols = ", ".join(location.quote(c) for c in CATALOGUE_COLUMNS)
+    rows = con.execute(f"SELECT {cols} FROM {location.ledger} ORDER BY started_at").fetchall()
+    return [dict(zip(CATALOGUE_COLUMNS, r, strict=True)) for r in rows]
+
+
+_STATUS_DTYPES = {"budget_key": "string", "cap_epsilon": "Float64", "spent_epsilon": "Float64",
+                  "remaining_epsilon": "Float64", "spent_epsilon_naive": "Float64", "spent_delta": "Float64",
+                  "spent_rho": "Float64", "releases": "Int64", "released": "Int64", "failed": "Int64",
+                  "reserved": "Int64", "last_release_id": "string", "last_release_model": "string",
+                  "last_release_status": "string", "last_release_at": "datetime64[us]"}
+_CATALOGUE_DTYPES = {"release_id": "string", "model": "string", "target_relation": "string",
+                     "source_relation": "string", "budget_key": "string", "generator": "string", "epsilon": "Float64",
+                     "delta": "Float64", "accountant": "string", "status": "string", "rows": "Int64",
+                     "started_at": "datetime64[us]", "finished_at": "datetime64[us]", "invocation_id": "string"}
+
+
+def _frame(records: list[dict], dtypes: dict[str, str], as_of: _dt.datetime) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(records, columns=list(dtypes)).astype(dtypes)
+    frame["as_of"] = pd.Series([as_of] * len(frame), dtype="datetime64[us]")
+    return frame
+
+
+def status_frame(con, location: LedgerLocation, as_of: _dt.datetime | None = None) -> pd.DataFrame:
+    """`budget_status` as a DataFrame (typed even when empty) with an `as_of` column (UTC, naive; taken before the
+    ledger is read, so every row it shows was committed by then)."""
+    as_of = as_of or _utcnow()
+    return _frame([asdict(s) for s in budget_status(con, location)], _STATUS_DTYPES, as_of)
+
+
+def catalogue_frame(con, location: LedgerLocation, as_of: _dt.datetime | None = None) -> pd.DataFrame:
+    """`release_catalogue` as a DataFrame (typed even when empty) with an `as_of` column (UTC, naive)."""
+    as_of = as_of or _utcnow()
+    return _frame(release_catalogue(con, location), _CATALOGUE_DTYPES, as_of)
+
+
+def _utcnow() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)

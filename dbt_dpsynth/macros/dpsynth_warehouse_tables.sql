@@ -1,0 +1,70 @@
+{#-
+  THE column list of the package's own warehouse tables (ledger, budget caps, metrics, evaluation details): one list, read by both sides.
+  - dbt: `dpsynth_create_ledger` (on-run-start) renders the DDL from `dbt_dpsynth.dpsynth_warehouse_tables()`.
+  - Python: `dbt_dpsynth.tables` reads the YAML between the `set` / `endset` lines of this file (shipped as package
+    data, so a wheel install has it) and generates the same DDL through the engine's Dialect.create_table_sql.
+  Logical types: string, double, bigint, boolean, timestamp (mapped per adapter by `dpsynth_sql_type`, per engine by
+  Dialect.sql_types). Column order is the table's column order. Edit the list here only.
+-#}
+{% macro dpsynth_warehouse_tables() %}
+  {{ return(adapter.dispatch('dpsynth_warehouse_tables', 'dbt_dpsynth')()) }}
+{% endmacro %}
+
+{% macro default__dpsynth_warehouse_tables() %}
+{%- set tables_yaml -%}
+ledger:
+  table: dpsynth_ledger
+  columns:
+    - [release_id, string]
+    - [source_relation, string]
+    - [model, string]
+    - [target_relation, string]
+    - [budget_key, string]
+    - [generator, string]
+    - [epsilon, double]
+    - [delta, double]
+    - [delta_conversion, double]
+    - [rho, double]
+    - [epsilon_other, double]
+    - [accountant, string]
+    - [cap_epsilon, double]
+    - [cumulative_epsilon, double]
+    - [cumulative_epsilon_naive, double]
+    - [cumulative_rho, double]
+    - [spend_json, string]
+    - [record_json, string]
+    - [rows, bigint]
+    - [seed, bigint]
+    - [invocation_id, string]
+    - [started_at, timestamp]
+    - [finished_at, timestamp]
+    - [status, string]
+    - [error, string]
+caps:
+  table: dpsynth_budget_caps
+  columns:
+    - [invocation_id, string]
+    - [budget_key, string]
+    - [cap_epsilon, double]
+    - [recorded_at, timestamp]
+metrics:
+  table: dpsynth_metrics
+  columns:
+    - [release_id, string]
+    - [model, string]
+    - [metric, string]
+    - [kind, string]
+    - [value, double]
+    - [threshold, double]
+    - [passed, boolean]
+    - [computed_at, timestamp]
+details:
+  table: dpsynth_evaluation_details
+  columns:
+    - [release_id, string]
+    - [model, string]
+    - [details_json, string]
+    - [computed_at, timestamp]
+{%- endset -%}
+{{ return(fromyaml(tables_yaml)) }}
+{% endmacro %}

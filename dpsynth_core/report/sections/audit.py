@@ -1,0 +1,106 @@
+"""Audit narrative: a fixed template filled from the ledger rows of the budget key, in ledger order (reserved at,
+spent, released or failed, gates, approvals when present). Same rows in, same sentences out: no generated prose."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..budget import spent_by_phase
+from ..document import Bullets, Figure, Heading, Section, Text
+from ..numbers import num
+from .common import eps_of_rho, f
+
+APPROVAL_KEYS = ("approved_by", "approved_at", "approval_note")
+
+
+def _when(value: Any) -> str:
+    return str(value)[:19].replace("T", " ") if value is not None else "an unrecorded time"
+
+
+def _who(row: Mapping[str, Any]) -> str:
+    return str(row.get("model") or row.get("target_relation") or row.get("source_relation") or "an unnamed model")
+
+
+def _row_sentences(row: Mapping[str, Any], cap_known: bool) -> list[tuple[str, str, str]]:
+    """(when, status, sentence) for one ledger row."""
+    cap = f"of cap {num(row.get('cap_epsilon'))}" if row.get("cap_epsilon") is not None else "(no cap recorded)"
+    key = row.get("budget_key")
+    out = [(_when(row.get("started_at")), "reserved",
+            f"{_when(row.get('started_at'))}: reserved epsilon {num(row.get('epsilon'))} "
+            f"(delta {num(row.get('delta'))}, "
+            f"rho {num(row.get('rho'))}) for {_who(row)} from {row.get('source_relation')} with generator "
+            f"{row.get('generator')}, release {str(row.get('release_id'))[:12]}"
+            + (f"; budget key {key} then stood at composed epsilon {num(row.get('cumulative_epsilon'))} {cap}."
+               if key is not None else "; no budget key, so it is not composed with other releases."))]
+    status = row.get("status")
+    if status == "released":
+        out.append((_when(row.get("finished_at")), "released",
+                    f"{_when(row.get('finished_at'))}: released {num(row.get('rows'))} rows as "
+                    f"{row.get('target_relation') or _who(row)}."))
+    elif status == "failed":
+        error = str(row.get("error") or "no error text").splitlines()[0][:200]
+        out.append((_when(row.get("finished_at")), "failed",
+                    f"{_when(row.get('finished_at'))}: failed ({error}); the reservation stays charged."))
+    else:
+        out.append((_when(row.get("started_at")), "reserved",
+                    "no outcome recorded yet; the reservation stays charged."))
+    if any(row.get(k) for k in APPROVAL_KEYS):
+        out.append((_when(row.get("approved_at")), "approved",
+                    f"{_when(row.get('approved_at'))}: approved by {row.get('approved_by') or 'an unrecorded person'}"
+                    + (f" ({row.get('approval_note')})." if row.get("approval_note") else ".")))
+    return out
+
+
+def _this_release(evidence) -> list[tuple[str, str, str]]:
+    r = evidence.record
+    phases = spent_by_phase(r)
+    delta = f(r.get("delta_conversion"))
+    when = _when(r.get("created_at"))
+    out = [(when, "spent",
+            f"For this release, DP domain discovery spent rho {num(phases['preprocessing'])} (epsilon "
+            f"{num(eps_of_rho(phases['preprocessing'], delta))} on its own) and the generator {r.get('generator')} "
+            f"spent rho {num(phases['generator'])}"
+            + (f" plus epsilon {num(r.get('epsilon_other'))} by DP-SGD" if f(r.get("epsilon_other")) else "")
+            + f"; in total epsilon {num(r.get('epsilon_spent'))} of the {num(r.get('epsilon'))} requested "
+              f"(delta {num(r.get('delta'))}).")]
+    if evidence.metrics:
+        computed = min(str(m.get("computed_at")) for m in evidence.metrics)
+        failed = [m["metric"] for m in evidence.metrics if m.get("passed") is False]
+        gated = [m for m in evidence.metrics if m.get("passed") is not None]
+        by_kind = {k: [m for m in gated if m.get("kind") == k] for k in ("privacy", "utility")}
+        summary = ", ".join(f"{k} gates {sum(m.get('passed') is True for m in v)}/{len(v)} passed"
+                            for k, v in by_kind.items() if v)
+        out.append((_when(computed), "gates",
+                    f"{_when(computed)}: evaluated on the holdout with {len(evidence.metrics)} metrics ({summary})"
+                    + (f"; failed: {', '.join(failed)}." if failed else "; no gate failed.")))
+    else:
+        out.append((when, "gates", "No evaluation metrics were stored for this release, so no gate ran on it."))
+    return out
+
+
+def build(evidence) -> Section:
+    rows = list(evidence.ledger_rows) or [{"release_id": evidence.release_id, "status": "released",
+                                           "source_relation": evidence.record.get("relation"),
+                                           "generator": evidence.record.get("generator"),
+                                           "epsilon": evidence.record.get("epsilon"),
+                                           "started_at": evidence.record.get("created_at")}]
+    sentences, events = [], []
+    for row in rows:
+        current = str(row.get("release_id")) == evidence.release_id
+        for when, status, text in _row_sentences(row, evidence.cap is not None):
+            sentences.append(text)
+            events.append({"label": f"{status} {_who(row)}", "when": when, "status": status, "current": current})
+        if current:
+            for when, status, text in _this_release(evidence):
+                sentences.append(text)
+                events.append({"label": f"{status} (this release)", "when": when, "status": status, "current": True})
+    key = evidence.budget_key
+    intro = (f"What the ledger recorded for budget key {key}, oldest first ({len(rows)} rows; every status is charged)."
+             if key is not None else "What the ledger recorded for this release (it has no budget key).")
+    blocks = [Text(intro), Bullets(tuple(sentences)),
+              Figure("timeline", "Ledger events in order", {"title": "audit timeline", "events": events},
+                     "Grey: reserved, green: released, red: failed, purple: gates or approvals; large: this release.")]
+    if not any(any(r.get(k) for k in APPROVAL_KEYS) for r in rows):
+        blocks.append(Heading("Approvals"))
+        blocks.append(Text("The ledger records no approvals for these releases (no governance step is configured)."))
+    return Section("audit", "Audit narrative", tuple(blocks))

@@ -1,0 +1,113 @@
+"""Budget status per key and the release catalogue: the ledger's own arithmetic, one function for CLI and models."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from dbt_dpsynth import budget_status as B
+from dbt_dpsynth import ledger as L
+from dpsynth_cli import main
+from dpsynth_core.accounting.composition import compose
+from dpsynth_core.config import SynthesisConfig
+
+
+def request(key: str | None, epsilon: float = 1.0) -> L.ReleaseRequest:
+    cfg = SynthesisConfig(epsilon=epsilon)
+    conv = cfg.budget_plan().delta_conversion
+    return L.ReleaseRequest(source_relation=key or "x", model=f"model.p.{key}_syn", target_relation=f'"m"."{key}"',
+                            budget_key=key, generator="mst", epsilon=epsilon, delta=cfg.resolved_delta(),
+                            delta_conversion=conv, rho=cfg.requested_rho(), accountant="zcdp", seed=None, rows=None,
+                            invocation_id="inv-1")
+
+
+@pytest.fixture
+def ledger_db(tmp_path):
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    loc = L.LedgerLocation("main")
+    L.ensure_tables(con, loc)
+    L.record_caps(con, loc, "inv-0", {"patients": 9.0, "visits": 2.0})
+    L.record_caps(con, loc, "inv-1", {"patients": 4.0})          # a later invocation lowers one key's cap
+    book = L.Ledger(con, loc)
+    first = book.reserve(request("patients"), 4.0)
+    book.finish_released(first, {"release_id": "r1", "rows": 10})
+    failed = book.reserve(request("patients", 0.5), 4.0)
+    book.finish_failed(failed, RuntimeError("boom"))
+    book.reserve(request("visits"), 2.0)                          # still reserved (a killed job)
+    book.reserve(request("orders", 2.0), 7.5)                     # a cap from the model config only
+    book.reserve(request("free", 1.0), None)                      # no cap anywhere
+    yield con, loc, path
+    con.close()
+
+
+def test_status_composes_every_charged_row_like_the_ledger(ledger_db):
+    con, loc, _ = ledger_db
+    status = {s.budget_key: s for s in B.budget_status(con, loc)}
+    assert sorted(status) == ["free", "orders", "patients", "visits"]
+    patients = status["patients"]
+    expected = compose([request("patients").composition_entry(), request("patients", 0.5).composition_entry()])
+    assert patients.spent_epsilon == pytest.approx(expected.epsilon)
+    assert patients.spent_epsilon < patients.spent_epsilon_naive == pytest.approx(1.5)   # rho composition is tighter
+    stored = con.execute(f"SELECT max(cumulative_epsilon) FROM {loc.ledger} WHERE budget_key = 'patients'").fetchall()
+    assert patients.spent_epsilon == pytest.approx(stored[0][0])   # the number the ledger checked the cap with
+    assert (patients.releases, patients.released, patients.failed, patients.reserved) == (2, 1, 1, 0)
+    assert patients.cap_epsilon == 4.0 and patients.remaining_epsilon == pytest.approx(4.0 - expected.epsilon)
+    assert patients.last_release_status == "failed" and patients.last_release_model == "model.p.patients_syn"
+    assert status["visits"].cap_epsilon == 2.0 and status["visits"].reserved == 1
+    assert status["orders"].cap_epsilon == 7.5                    # no caps-table row: the ledger row's cap
+    assert status["free"].cap_epsilon is None and status["free"].remaining_epsilon is None
+
+
+def test_remaining_is_floored_at_zero_when_a_cap_is_lowered_below_the_spend(ledger_db):
+    con, loc, _ = ledger_db
+    L.record_caps(con, loc, "inv-2", {"patients": 0.5})
+    patients = {s.budget_key: s for s in B.budget_status(con, loc)}["patients"]
+    assert patients.cap_epsilon == 0.5 and patients.remaining_epsilon == 0.0
+
+
+def test_catalogue_has_one_row_per_ledger_row(ledger_db):
+    con, loc, _ = ledger_db
+    rows = B.release_catalogue(con, loc)
+    assert len(rows) == 5 and list(rows[0]) == list(B.CATALOGUE_COLUMNS)
+    assert [r["status"] for r in rows] == ["released", "failed", "reserved", "reserved", "reserved"]
+    assert rows[0]["release_id"] == "r1" and rows[0]["rows"] == 10
+
+
+def test_frames_keep_their_types_when_empty():
+    """dbt materialises these frames: an empty ledger must still give VARCHAR/DOUBLE/BIGINT/TIMESTAMP columns."""
+    con = duckdb.connect()
+    loc = L.LedgerLocation("main")
+    L.ensure_tables(con, loc)
+    expected = [{"budget_key": "VARCHAR", "spent_epsilon": "DOUBLE", "releases": "BIGINT",
+                 "last_release_at": "TIMESTAMP", "as_of": "TIMESTAMP"},
+                {"release_id": "VARCHAR", "epsilon": "DOUBLE", "rows": "BIGINT", "started_at": "TIMESTAMP",
+                 "as_of": "TIMESTAMP"}]
+    for frame, want in zip((B.status_frame(con, loc), B.catalogue_frame(con, loc)), expected, strict=True):
+        assert len(frame) == 0
+        con.register("frame", frame)
+        types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM frame)").fetchall())
+        con.unregister("frame")
+        assert {c: types[c] for c in want} == want
+
+
+def test_cli_budget_and_ledger_print_the_status_numbers(ledger_db, capsys):
+    con, loc, path = ledger_db
+    status = {s.budget_key: s for s in B.budget_status(con, loc)}
+    con.close()
+    assert main(["budget", str(path)]) == 0
+    budget_out = capsys.readouterr().out
+    line = next(x for x in budget_out.splitlines() if "budget_key patients:" in x)
+    patients = status["patients"]
+    assert f"composed epsilon={patients.spent_epsilon:.4g}" in line and "cap 4," in line
+    assert f"remaining {patients.remaining_epsilon:.4g}" in line and f"last release {patients.last_release_id}" in line
+    assert "budget_key free:" in budget_out and "no cap" in budget_out
+    assert main(["ledger", str(path)]) == 0
+    ledger_out = capsys.readouterr().out
+    assert line.strip() in ledger_out                 # `dpsynth ledger` shows the same per-key line
+    assert main(["budget", str(path), "--json"]) == 0
+    parsed = {d["budget_key"]: d for d in json.loads(capsys.readouterr().out)}
+    assert parsed["patients"]["spent_epsilon"] == pytest.approx(patients.spent_epsilon)
+    assert parsed["patients"]["remaining_epsilon"] == pytest.approx(patients.remaining_epsilon)
