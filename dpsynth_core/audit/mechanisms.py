@@ -74,7 +74,7 @@ def audit_measure(draws: int = 2000, sigma: float = 2.0) -> MechanismAudit:
     values: dict[bool, list[float]] = {False: [], True: []}
     charges = []
     for _ in range(draws):
-        for canary, frame in zip((False, True), _tables("a")):
+        for canary, frame in zip((False, True), _tables("a"), strict=True):
             private = _private(frame, rng)
             values[canary].append(float(private.measure([binning], sigma, step="audit:measure")[0]))
             charges.append(private.budget.spent)
@@ -99,7 +99,7 @@ def audit_selection(draws: int = 2000, epsilon: float = 2.0) -> MechanismAudit:
     chose_x: dict[bool, list[float]] = {False: [], True: []}
     charges = []
     for _ in range(draws):
-        for canary, frame in zip((False, True), (base, with_canary)):
+        for canary, frame in zip((False, True), (base, with_canary), strict=True):
             private = _private(frame, rng)
             chosen = private.select_worst_approximated([[bx], [bz]], [est_x, est_z], epsilon, step="audit:select")
             chose_x[canary].append(float(chosen == 0))
@@ -117,7 +117,7 @@ def audit_discovery(draws: int = 200, sigma: float = 10.0, delta_threshold: floa
     released: dict[bool, list[float]] = {False: [], True: []}
     charges = []
     for _ in range(draws):
-        for canary, frame in zip((False, True), (base, with_canary)):
+        for canary, frame in zip((False, True), (base, with_canary), strict=True):
             private = _private(frame, rng)
             values = private.discover_categories("x", sigma, delta_threshold, step="audit:discover",
                                                  max_categories=10)

@@ -65,7 +65,7 @@ class CanaryScorer:
     # ------------------------------------------------------------------------------------------- white box
     def _exact_out(self, binnings: Sequence[Binning], cell: tuple[int, ...]) -> int:
         hit = np.ones(len(self.table.base), dtype=bool)
-        for b, code in zip(binnings, cell):
+        for b, code in zip(binnings, cell, strict=True):
             if b not in self._out_codes:
                 self._out_codes[b] = codes_of(self.table.base[b.column], b)
             hit &= self._out_codes[b] == code

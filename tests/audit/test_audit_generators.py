@@ -47,4 +47,4 @@ def test_every_fit_draws_fresh_noise():
     table = scenario.table()
     first, second = (fit_once(scenario, table, canary=False)[1].measurements for _ in range(2))
     assert len(first) == len(second) > 0
-    assert any((a.noisy != b.noisy).any() for a, b in zip(first, second))
+    assert any((a.noisy != b.noisy).any() for a, b in zip(first, second, strict=True))
