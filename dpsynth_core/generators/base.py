@@ -71,6 +71,17 @@ class GeneratorContext:
 
 
 @dataclass(frozen=True)
+class NoisePlan:
+    """What a marginal generator plans to measure before any data is read (from d columns and its rho alone): the
+    split of its rho into stages and the noise std of its 1-way and (first) 2-way measurements. Its `fit` uses the
+    same plan, so a forecast (`dpsynth_core.forecast`) cannot drift from what runs."""
+
+    split: tuple[tuple[str, float], ...]
+    sigma_one_way: float
+    sigma_two_way: float | None = None
+
+
+@dataclass(frozen=True)
 class GeneratorOptions:
     """Base of the generators' options dataclasses; subclasses declare `constraints`."""
 
@@ -114,6 +125,10 @@ class Generator(ABC):
     def zcdp_share(self) -> float:
         """Share of the release's (epsilon, delta) accounted in zCDP (DP-SGD generators keep the rest)."""
         return 1.0
+
+    def noise_plan(self, d: int, rho: float) -> NoisePlan | None:
+        """The planned stages and noise for `d` modelled columns and `rho` (None for generators without one)."""
+        return None
 
     def check_before_read(self, plan) -> None:
         """Refuse, before any data is read, a configuration that cannot work with this budget plan (public facts
