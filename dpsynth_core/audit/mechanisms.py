@@ -9,8 +9,9 @@ the loss its charge stands for:
 - `discover_categories`: whether a value held only by the canary is released; epsilon audit at
   delta = delta_threshold + DELTA_CONVERSION against cdp_eps(rho_charged, DELTA_CONVERSION).
 An end-to-end audit can only see a bug as large as the extra loss it causes in the whole release (an uncharged
-selection step adds rho/3 to MST's rho: invisible at any feasible number of runs); against its own charge the same
-bug is total (charged 0, leaks its epsilon), which these audits show in seconds.
+selection step lets AIM run ~10% more rounds, and costs MST nothing extra because its selection share is allocated
+up front: invisible either way); against its own charge the same bug is total (charged 0, leaks its epsilon), which
+these audits show in seconds.
 """
 
 from __future__ import annotations

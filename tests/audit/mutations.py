@@ -55,7 +55,8 @@ def half_sensitivity() -> Iterator[None]:
 
 @contextlib.contextmanager
 def uncharged_selection() -> Iterator[None]:
-    """The exponential mechanism costs nothing, so the budget left for the measurements grows."""
+    """The exponential mechanism charges nothing while it runs with its epsilon (a generator that sizes later steps by
+    what was charged, like AIM's rounds, then spends more than the release claims)."""
     with _patched(private_table, "exponential_rho", lambda epsilon: 0.0):
         yield
 
