@@ -159,14 +159,15 @@ def forecast(spec: TableSpec, config: SynthesisConfig, rows: int, rows_public: b
     if rows < 1:
         raise ValueError(f"rows must be >= 1, got {rows}")
     plan = config.budget_plan()
+    k = config.max_rows_per_unit          # the privacy unit's bound multiplies every sensitivity (measurement layer)
     columns = tuple(planned_codes(c, preprocess, assumed_categories) for c in spec.columns
                     if c.kind != ColumnKind.IDENTIFIER)
     n_measurements = sum(len(c.stages) for c in columns)
     n_thresholded = sum(c.stages.count("discover_categories") for c in columns)
     rho_pre = plan.rho * plan.domain_share if n_measurements else 0.0
     rho_gen = plan.rho - rho_pre
-    discovery_sigma = sigma_for_rho(rho_pre / n_measurements) if n_measurements and rho_pre > 0 else None
-    threshold = (threshold_for(discovery_sigma, plan.delta_threshold / n_thresholded)
+    discovery_sigma = sigma_for_rho(rho_pre / n_measurements, k) if n_measurements and rho_pre > 0 else None
+    threshold = (threshold_for(discovery_sigma, plan.delta_threshold / n_thresholded, k)
                  if discovery_sigma is not None and n_thresholded else None)
     d = len(columns)
     codes = {c.name: c.codes for c in columns}
@@ -175,20 +176,20 @@ def forecast(spec: TableSpec, config: SynthesisConfig, rows: int, rows_public: b
     pairs = list(itertools.combinations([c.name for c in columns], 2))
     if config.generator == "mst":
         rho_one = rho_gen / 3 if d > 1 else rho_gen
-        sigma1 = sigma_for_rho(rho_one / d)
-        sigma2 = sigma_for_rho((rho_gen / 3) / (d - 1)) if d > 1 else None
+        sigma1 = sigma_for_rho(rho_one / d, k)
+        sigma2 = sigma_for_rho((rho_gen / 3) / (d - 1), k) if d > 1 else None
         split = [("1-way marginals", rho_one)] + ([("spanning-tree selection", rho_gen / 3),
                                                   ("selected 2-way marginals", rho_gen / 3)] if d > 1 else [])
         notes.append(f"MST measures d-1 = {max(d - 1, 0)} of the {len(pairs)} pairs; each pair below is 'if selected'.")
     elif config.generator == "aim":
         rounds = int(config.options.get("rounds") or AIM_ROUNDS_PER_COLUMN * d)
-        sigma1 = math.sqrt(rounds / (2 * AIM_MEASURE_SHARE * rho_gen))
+        sigma1 = sigma_for_rho(AIM_MEASURE_SHARE * rho_gen / rounds, k)
         sigma2 = sigma1
-        after_one_way = rho_gen - d / (2 * sigma1 ** 2)
+        one_way_rho = d * k ** 2 / (2 * sigma1 ** 2)
+        after_one_way = rho_gen - one_way_rho
         if after_one_way < 2 * rho_gen / rounds:    # too few rounds planned: the first round is already the last
-            sigma2 = math.sqrt(1 / (2 * AIM_MEASURE_SHARE * after_one_way))
-        split = [("1-way marginals", d / (2 * sigma1 ** 2)), ("adaptive rounds (select + measure)",
-                                                              rho_gen - d / (2 * sigma1 ** 2))]
+            sigma2 = sigma_for_rho(AIM_MEASURE_SHARE * after_one_way, k)
+        split = [("1-way marginals", one_way_rho), ("adaptive rounds (select + measure)", after_one_way)]
         notes.append(f"AIM plans T = {rounds} rounds; sigma {sigma1:.4g} is where measurements start, annealing halves "
                      f"it when a round gains little, so the marginals it ends up measuring are at most this noisy.")
     else:  # copula
@@ -196,15 +197,18 @@ def forecast(spec: TableSpec, config: SynthesisConfig, rows: int, rows_public: b
 
         fraction = float(config.options.get("one_way_fraction", 0.5))
         quantile = float(config.options.get("norm_quantile", 0.99))
-        sigma1 = sigma_for_rho(rho_gen * fraction / d)
+        sigma1 = sigma_for_rho(rho_gen * fraction / d, k)
         sigma2 = None
         split = [("1-way marginals", rho_gen * fraction), ("correlation of normal scores", rho_gen * (1 - fraction))]
         if d > 1:
             bound = float(chi2.ppf(quantile, d))
-            sensitivity = bound * math.sqrt((1 - 1 / d) / 2)
+            sensitivity = k * bound * math.sqrt((1 - 1 / d) / 2)
             correlation_noise = sensitivity / math.sqrt(2 * rho_gen * (1 - fraction)) / rows
             notes.append(f"The copula measures no 2-way marginal; each latent correlation gets noise of std about "
                          f"{correlation_noise:.3g}.")
+    if config.privacy_unit is not None:
+        notes.append(f"Privacy unit {config.privacy_unit!r}, at most {k} row(s) each: every noise std is {k} times a "
+                     f"row-level release's, and `rows` should count the rows left after bounding.")
     if rho_pre:
         split = [("preprocessing (DP domain discovery)", rho_pre)] + split
     one_way = tuple(_marginal((c.name,), c.codes, sigma1, rows) for c in columns)

@@ -126,10 +126,11 @@ class _AIMRun:
         self.binning = {c.name: c.binning for c in domain.columns}
         self.rho = float(budget.rho_total)
         self.candidates = candidate_weights(domain.attrs, workload(domain.attrs, target))
-        self.sigma = math.sqrt(rounds / (2 * MEASURE_SHARE * self.rho))
+        # sigma for MEASURE_SHARE of a round's rho (the PrivateTable's sigma_for includes the privacy unit's k)
+        self.sigma = private.sigma_for(MEASURE_SHARE * self.rho / rounds)
         self.epsilon = math.sqrt(8 * (1 - MEASURE_SHARE) * self.rho / rounds)
         # 1-way marginals: d Gaussian measurements at sigma; the adaptive rounds get the rest
-        self.one_way = budget.child("1way", rho=len(domain.attrs) / (2 * self.sigma ** 2))
+        self.one_way = budget.child("1way", rho=len(domain.attrs) * private.gaussian_cost(self.sigma))
         self.rounds = budget.rest("rounds")
         self.measurements: list[Measurement] = []
         self.selected: list[tuple[str, ...]] = []
@@ -146,11 +147,11 @@ class _AIMRun:
         round_ = 0
         while not last:
             round_ += 1
-            round_rho = 1 / (2 * self.sigma**2) + self.epsilon**2 / 8
+            round_rho = self.private.gaussian_cost(self.sigma) + self.epsilon**2 / 8
             remaining = self.rounds.remaining
             if remaining < 2 * round_rho:
                 # The last round spends exactly what is left.
-                self.sigma = math.sqrt(1 / (2 * MEASURE_SHARE * remaining))
+                self.sigma = self.private.sigma_for(MEASURE_SHARE * remaining)
                 self.epsilon = math.sqrt(8 * (1 - MEASURE_SHARE) * remaining)
                 round_rho, last = remaining, True
             used = self.rho - remaining

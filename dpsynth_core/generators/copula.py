@@ -42,7 +42,6 @@ from scipy.special import ndtr, ndtri
 from scipy.stats import chi2
 
 from ..accounting.budget import PrivacyBudget
-from ..accounting.zcdp import sigma_for_rho
 from ..errors import ConfigError
 from ..measurement.estimates import dp_row_count
 from ..measurement.private_table import PrivateTable, off_diagonal_sensitivity
@@ -131,7 +130,7 @@ class GaussianCopula(Generator):
         columns = domain.columns
         d = len(columns)
         one_way = budget.child("1way", share=self.options.one_way_fraction) if d > 1 else budget.rest("1way")
-        sigma1 = sigma_for_rho(one_way.rho_total / d)
+        sigma1 = private.sigma_for(one_way.rho_total / d)
         noisy = [private.measure([c.binning], sigma1, step=f"copula:1way:{c.name}", budget=one_way)
                  for c in columns]
         probs = [probabilities_from_counts(h) for h in noisy]
@@ -141,7 +140,7 @@ class GaussianCopula(Generator):
             scores = [normal_scores(p) for p in probs]
             bound = self.row_norm_bound(d)
             corr = budget.rest("correlation")          # exactly what is left of this generator's rho
-            sigma2 = sigma_for_rho(corr.rho_total, off_diagonal_sensitivity(d, bound))
+            sigma2 = private.sigma_for(corr.rho_total, off_diagonal_sensitivity(d, bound))
             sums = private.noisy_score_products([c.binning for c in columns], scores, bound, sigma2,
                                                 step="copula:correlation", budget=corr)
             correlation = latent_correlation(sums, probs, scores, rows)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..accounting.budget import PrivacyBudget
-from ..accounting.zcdp import exponential_eps_for_rho, sigma_for_rho
+from ..accounting.zcdp import exponential_eps_for_rho
 from ..measurement.private_table import PrivateTable
 from ..pgm import Measurement, estimate
 from ..preprocessing.domains import TableDomain
@@ -67,7 +67,7 @@ class MST(Generator):
         pdomain = pgm_domain(domain)
         one_way = budget.child("1way", share=1 / 3) if d > 1 else budget.rest("1way")
 
-        sigma1 = sigma_for_rho(one_way.rho_total / d)
+        sigma1 = private.sigma_for(one_way.rho_total / d)
         measurements = [Measurement((a,), private.measure([binning[a]], sigma1, step=f"mst:1way:{a}",
                                                           budget=one_way), sigma1) for a in attrs]
         self.context.report("mst", stage="1way", measured=d)
@@ -89,7 +89,7 @@ class MST(Generator):
                 components.union(a, b)
             self.context.report("mst", stage="select", selected=len(selected))
             two_way = budget.rest("2way")      # exactly what is left, so the release spends its whole rho
-            sigma2 = sigma_for_rho(two_way.rho_total / len(selected))
+            sigma2 = private.sigma_for(two_way.rho_total / len(selected))
             for a, b in selected:
                 measurements.append(Measurement((a, b), private.measure(
                     [binning[a], binning[b]], sigma2, step=f"mst:2way:{a}|{b}", budget=two_way), sigma2))
