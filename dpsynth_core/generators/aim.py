@@ -14,6 +14,9 @@ are the workload's marginals and all their subsets, each weighted by how much it
    σ halves and ε doubles. When less than two rounds' worth of ρ remains, the last round spends exactly the rest
    (0.9 of it on the measurement, 0.1 on the selection), so the release spends exactly its ρ.
 4. A final, longer refit; sampling is post-processing.
+
+With a privacy unit of at most k rows every σ is k times the above and selections have sensitivity k·max w
+(`PrivateTable.sigma_for` and the measurement layer apply k), so each round still spends exactly what is planned.
 """
 
 from __future__ import annotations

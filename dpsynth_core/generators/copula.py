@@ -12,8 +12,9 @@ Fit (spends exactly the given rho, split `one_way_fraction` / rest):
    scaled down, if needed, to squared norm ||z||^2 <= B; the statistic is the vector of
    off-diagonal sums S_ij = sum_rows z_i z_j (i < j). Adding or removing one row changes S by that row's products, whose
    L2 norm is sqrt(sum_{i<j} z_i^2 z_j^2) = sqrt((||z||^4 - sum_i z_i^4) / 2) <= B sqrt((1 - 1/d) / 2)
-   (using sum_i z_i^4 >= ||z||^4 / d). That is the L2 sensitivity Delta; Gaussian noise with std sigma costs
-   rho_2 = Delta^2 / (2 sigma^2). B is public: the `norm_quantile` (default 0.99) quantile of a chi-square with d
+   (using sum_i z_i^4 >= ||z||^4 / d). That is the L2 sensitivity Delta (k·Delta for a privacy unit of at most k
+   rows, by the triangle inequality; the measurement layer applies k); Gaussian noise with std sigma costs
+   rho_2 = (k Delta)^2 / (2 sigma^2). B is public: the `norm_quantile` (default 0.99) quantile of a chi-square with d
    degrees of freedom, i.e. the norm a row of d independent standard-normal scores stays under with that probability
    (3.3 d for d = 4, 2.1 d for d = 14, 1.25 d for d = 200). Row-norm clipping replaces per-coordinate clipping to
    [-c, c] (sensitivity c^2 sqrt(d(d-1)/2)): typical rows have ||z||^2 close to d, so for the same rho the noise std is

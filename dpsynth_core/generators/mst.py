@@ -4,9 +4,11 @@ private synthetic data").
 1. Measure every 1-way marginal with Gaussian noise (rho/3).
 2. Select a maximum spanning tree of 2-way marginals: d-1 rounds of the exponential mechanism (rho/3 in total), each
    choosing, among pairs that join two components, the pair whose exact marginal is worst approximated by the model of
-   the 1-way measurements (L1 error; sensitivity 1).
+   the 1-way measurements (L1 error; sensitivity 1, or k for a privacy unit of at most k rows).
 3. Measure the selected 2-way marginals with Gaussian noise (the remaining rho, so the release spends exactly rho).
 4. Fit a graphical model consistent with all measurements (Private-PGM) and sample from it.
+
+Noise is calibrated with `PrivateTable.sigma_for`, which includes the privacy unit's k (σ = k / sqrt(2ρ)).
 """
 
 from __future__ import annotations
