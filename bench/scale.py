@@ -128,12 +128,13 @@ def child(cfg_path: str) -> None:
         import duckdb
 
         con = duckdb.connect(cfg["db"], read_only=True)
+        from dbt_dpsynth.engines.duckdb import write_sample
+
         engine = duckdb_engine(con.table(cfg["table"]), cfg["table"], con)
-        release = synthesize_table(engine, {}, config)
+        release = synthesize_table(engine, {}, config, sample=False)
         t1 = time.perf_counter()
-        out = duckdb.connect(cfg["out_db"])
-        out.register("synthetic_rows", release.data)
-        out.execute(f"CREATE OR REPLACE TABLE {cfg['table']}_synthetic AS SELECT * FROM synthetic_rows")
+        out = duckdb.connect(cfg["out_db"])   # streamed in chunks: no 10M-row DataFrame is ever held
+        write_sample(out, release.model, release.record.rows, 0, f"{cfg['table']}_synthetic", temporary=False)
         out.close()
     else:   # spark local: the hook for issue 14 item 2 (runs once dbt_dpsynth.engines.spark exists)
         from pyspark.sql import SparkSession
@@ -142,12 +143,16 @@ def child(cfg_path: str) -> None:
         frame = spark.read.parquet(cfg["parquet"])
         engines = importlib.import_module("dbt_dpsynth.engines")
         engine = engines.engine_for(frame, session=spark)
-        release = synthesize_table(engine, {}, config)
+        release = synthesize_table(engine, {}, config, sample=False)
         t1 = time.perf_counter()
+        from dbt_dpsynth.engines.spark import sample_in_spark
+
+        sample_in_spark(spark, release.model, release.record.rows, seed=0).write.mode("overwrite").parquet(
+            cfg["parquet"] + ".synthetic")
         spark.stop()
     t2 = time.perf_counter()
     print(json.dumps({"ok": True, "fit_and_sample_s": round(t1 - t0, 2), "write_s": round(t2 - t1, 2),
-                      "rows": len(release.data), "epsilon_spent": release.record.epsilon_spent}))
+                      "rows": release.record.rows, "epsilon_spent": release.record.epsilon_spent}))
 
 
 # --------------------------------------------------------------------------------------------------------------------

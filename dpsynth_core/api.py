@@ -31,7 +31,7 @@ class Release:
     """A synthetic table, its release record and fitted model; `evaluation` holds raw rows (NOT DP) when a holdout
     was kept and the caller asked for them."""
 
-    data: pd.DataFrame
+    data: pd.DataFrame | None          # None when the caller streams the rows from `model`
     record: ReleaseRecord
     model: FittedSynthesizer
     evaluation: EvaluationRows | None = None
@@ -72,7 +72,7 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
                      noise_rng: np.random.Generator | None = None,
                      preprocess: PreprocessOptions = PreprocessOptions(),
                      progress: Callable[[str, dict], None] | None = None,
-                     evaluation_rows: bool = True) -> Release:
+                     evaluation_rows: bool = True, sample: bool = True) -> Release:
     """Synthesize a DP table from `engine`.
 
     Args:
@@ -83,6 +83,8 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         preprocess: DP domain discovery options.
         progress: `progress(event, info)` receives progress events (info is post-processing of DP outputs only).
         evaluation_rows: with a holdout, hand the raw rows of both parts to the caller for the (non-DP) evaluation.
+        sample: draw the synthetic rows in memory (`Release.data`); False leaves that to the caller, who streams
+            `record.rows` rows from `Release.model` (e.g. `dbt_dpsynth.engines.duckdb.write_sample`).
     Returns:
         The Release: synthetic rows, release record (with the whole budget tree), fitted model, evaluation rows.
     Raises:
@@ -108,9 +110,9 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
     fitted = generator.fit(private, domain, generator_budget)
     rows_source = "config" if config.rows is not None else "dp_estimate"
     n = config.rows if config.rows is not None else max(int(round(fitted.estimated_rows)), 0)
-    if progress is not None:
+    if progress is not None and sample:
         progress("sample", {"rows": n})
-    data = fitted.sample(n, config.seed)
+    data = fitted.sample(n, config.seed) if sample else None
     warnings = list(domain.warnings)
     if config.delta is None and config.max_rows is None and delta_is_weak(plan.delta, fitted.estimated_rows):
         warnings.append(f"the default delta={plan.delta:g} is not below 1/(n ln n) for the DP-estimated "
@@ -133,6 +135,6 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
                  "split": "keyed hash, secret salt" + ("" if unit.is_row else f" (of {unit.column}: whole units)"),
                  "purpose": "evaluation only; never seen by the generator"} if holdout is not None else {"used": False},
         warnings=warnings, epsilon_other=fitted.epsilon_other, library_version=__version__)
-    evaluation = (read_evaluation_rows(train, holdout, list(data.columns))
+    evaluation = (read_evaluation_rows(train, holdout, list(domain.column_order or domain.attrs))
                   if holdout is not None and evaluation_rows else None)
     return Release(data=data, record=record, model=fitted, evaluation=evaluation)

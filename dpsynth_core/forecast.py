@@ -37,8 +37,6 @@ MARGINAL_GENERATORS = ("mst", "aim", "copula")
 EXPECTED_ABS_NORMAL = math.sqrt(2 / math.pi)
 DEFAULT_ASSUMED_CATEGORIES = 20
 SWEEP_EPSILONS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
-AIM_MEASURE_SHARE = 0.9
-AIM_ROUNDS_PER_COLUMN = 16
 
 
 @dataclass(frozen=True)
@@ -174,38 +172,21 @@ def forecast(spec: TableSpec, config: SynthesisConfig, rows: int, rows_public: b
     notes: list[str] = []
     correlation_noise = None
     pairs = list(itertools.combinations([c.name for c in columns], 2))
+    generator = config.generator_class()(config.options)
+    noise = generator.noise_plan(d, rho_gen).for_unit(k)   # the generator's own plan: cannot drift from fit
+    sigma1, sigma2, split = noise.sigma_one_way, noise.sigma_two_way, list(noise.split)
     if config.generator == "mst":
-        rho_one = rho_gen / 3 if d > 1 else rho_gen
-        sigma1 = sigma_for_rho(rho_one / d, k)
-        sigma2 = sigma_for_rho((rho_gen / 3) / (d - 1), k) if d > 1 else None
-        split = [("1-way marginals", rho_one)] + ([("spanning-tree selection", rho_gen / 3),
-                                                  ("selected 2-way marginals", rho_gen / 3)] if d > 1 else [])
         notes.append(f"MST measures d-1 = {max(d - 1, 0)} of the {len(pairs)} pairs; each pair below is 'if selected'.")
     elif config.generator == "aim":
-        rounds = int(config.options.get("rounds") or AIM_ROUNDS_PER_COLUMN * d)
-        sigma1 = sigma_for_rho(AIM_MEASURE_SHARE * rho_gen / rounds, k)
-        sigma2 = sigma1
-        one_way_rho = d * k ** 2 / (2 * sigma1 ** 2)
-        after_one_way = rho_gen - one_way_rho
-        if after_one_way < 2 * rho_gen / rounds:    # too few rounds planned: the first round is already the last
-            sigma2 = sigma_for_rho(AIM_MEASURE_SHARE * after_one_way, k)
-        split = [("1-way marginals", one_way_rho), ("adaptive rounds (select + measure)", after_one_way)]
-        notes.append(f"AIM plans T = {rounds} rounds; sigma {sigma1:.4g} is where measurements start, annealing halves "
-                     f"it when a round gains little, so the marginals it ends up measuring are at most this noisy.")
-    else:  # copula
-        from scipy.stats import chi2
-
-        fraction = float(config.options.get("one_way_fraction", 0.5))
-        quantile = float(config.options.get("norm_quantile", 0.99))
-        sigma1 = sigma_for_rho(rho_gen * fraction / d, k)
+        notes.append(f"AIM plans T = {generator.rounds_for(d)} rounds; sigma {sigma1:.4g} is where measurements "
+                     f"start, annealing halves it when a round gains little, so the marginals it ends up measuring "
+                     f"are at most this noisy.")
+    elif d > 1:  # copula
         sigma2 = None
-        split = [("1-way marginals", rho_gen * fraction), ("correlation of normal scores", rho_gen * (1 - fraction))]
-        if d > 1:
-            bound = float(chi2.ppf(quantile, d))
-            sensitivity = k * bound * math.sqrt((1 - 1 / d) / 2)
-            correlation_noise = sensitivity / math.sqrt(2 * rho_gen * (1 - fraction)) / rows
-            notes.append(f"The copula measures no 2-way marginal; each latent correlation gets noise of std about "
-                         f"{correlation_noise:.3g}.")
+        sensitivity_sigma = generator.correlation_sigma(d, split[1][1], k)
+        correlation_noise = sensitivity_sigma / rows
+        notes.append(f"The copula measures no 2-way marginal; each latent correlation gets noise of std about "
+                     f"{correlation_noise:.3g}.")
     if config.privacy_unit is not None:
         notes.append(f"Privacy unit {config.privacy_unit!r}, at most {k} row(s) each: every noise std is {k} times a "
                      f"row-level release's, and `rows` should count the rows left after bounding.")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import uuid
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -142,3 +144,48 @@ class DuckDBEngine(RelationEngine):
         """The relation with `__dpsynth_occurrence`: identical rows numbered 1..m."""
         columns = ", ".join(_quote(c) for c in self.relation.columns)
         return self.relation.project(f"*, row_number() OVER (PARTITION BY {columns}) AS __dpsynth_occurrence")
+
+
+def write_sample(con: duckdb.DuckDBPyConnection, model, n_rows: int, seed: int | None, table: str,
+                 chunk_rows: int = 250_000, column_types: Sequence[tuple[str, str]] | None = None,
+                 temporary: bool = True) -> duckdb.DuckDBPyRelation:
+    """Sample `n_rows` rows from a fitted model into a DuckDB table, one chunk at a time (post-processing).
+
+    The chunks are `dpsynth_core.generators.chunked.plan_chunks(n_rows, chunk_rows, seed)`, the same as the
+    warehouse samplers use, so a seed gives the same table here, in Snowflake and in Spark. At most one chunk is held
+    in pandas, so a 10-million-row table never sits in memory as one DataFrame.
+
+    Args:
+        con: the connection to write through.
+        model: a FittedSynthesizer.
+        n_rows: rows to generate.
+        seed: public sampling seed (None: fresh OS entropy).
+        table: name of the table to (re)create (quoted here).
+        chunk_rows: rows sampled per chunk.
+        column_types: optional (column, SQL type) casts applied on insert (e.g. the source's exact types).
+        temporary: create a TEMP table (the default; the caller materialises it as its model's relation).
+    Returns:
+        The relation of the new table.
+    """
+    from dpsynth_core.generators.chunked import plan_chunks, sample_chunk
+
+    casts = dict(column_types or ())
+    name = _quote(table)
+    created = False
+    for chunk in plan_chunks(n_rows, chunk_rows, seed) or [None]:
+        frame = sample_chunk(model, chunk) if chunk is not None else model.sample(0, seed)
+        view = f"__dpsynth_chunk_{uuid.uuid4().hex[:12]}"
+        con.register(view, frame)
+        try:
+            select = ", ".join(f"CAST({_quote(c)} AS {casts[c]}) AS {_quote(c)}" if c in casts else _quote(c)
+                               for c in frame.columns)
+            if not created:
+                kind = "TEMP TABLE" if temporary else "TABLE"
+                con.execute(f"CREATE OR REPLACE {kind} {name} AS SELECT {select} FROM {_quote(view)}")
+                created = True
+            else:
+                con.execute(f"INSERT INTO {name} SELECT {select} FROM {_quote(view)}")
+        finally:
+            con.unregister(view)
+        del frame
+    return con.table(table)

@@ -29,17 +29,25 @@ from typing import ClassVar, Sequence
 import numpy as np
 
 from ..accounting.budget import PrivacyBudget
+from ..accounting.zcdp import sigma_for_rho
 from ..errors import ConfigError
 from ..measurement.private_table import PrivateTable
 from ..pgm import Domain, GraphicalModel, Measurement, estimate, hypothetical_model_size
 from ..preprocessing.domains import TableDomain
 from ..validation import Interval, Param
-from .base import Generator, GeneratorOptions
+from .base import Generator, GeneratorOptions, NoisePlan
 from .graphical import FittedGraphicalModel, pgm_domain
 
 MEASURE_SHARE = 0.9  # of each round's rho: the Gaussian measurement; the rest pays for the selection
 ROUNDS_PER_COLUMN = 16
 EXPECTED_ABS_NORMAL = math.sqrt(2 / math.pi)  # E|N(0, 1)|
+
+
+def initial_noise(rounds: int, rho: float, sensitivity: float = 1.0) -> tuple[float, float]:
+    """(sigma, epsilon) of AIM's first rounds: T rounds of rho/T each, MEASURE_SHARE of it on the measurement, whose
+    counts have L2 `sensitivity` (the privacy unit's k): sigma = sensitivity·sqrt(T / (2·MEASURE_SHARE·rho))."""
+    return (sigma_for_rho(MEASURE_SHARE * rho / rounds, sensitivity),
+            math.sqrt(8 * (1 - MEASURE_SHARE) * rho / rounds))
 
 
 def workload(attrs: Sequence[str], target: str | None) -> list[tuple[str, ...]]:
@@ -101,6 +109,19 @@ class AIM(Generator):
     Options = AIMOptions
     Fitted = FittedGraphicalModel
 
+    def rounds_for(self, d: int) -> int:
+        return ROUNDS_PER_COLUMN * d if self.options.rounds is None else int(self.options.rounds)
+
+    def noise_plan(self, d: int, rho: float) -> NoisePlan:
+        """T rounds planned; every measurement starts at sigma0 = sqrt(T / (2 MEASURE_SHARE rho)) (annealing only
+        lowers it), the d 1-way marginals at sigma0 and the adaptive rounds the rest."""
+        rounds = self.rounds_for(d)
+        sigma0, _ = initial_noise(rounds, rho)
+        one_way = d / (2 * sigma0 ** 2)
+        after = rho - one_way
+        first = sigma0 if after >= 2 * rho / rounds else math.sqrt(1 / (2 * MEASURE_SHARE * after))
+        return NoisePlan((("1-way marginals", one_way), ("adaptive rounds (select + measure)", after)), sigma0, first)
+
     def fit(self, private: PrivateTable, domain: TableDomain, budget: PrivacyBudget) -> FittedGraphicalModel:
         attrs = domain.attrs
         target = self.options.target if self.options.target is not None else self.context.target
@@ -108,7 +129,7 @@ class AIM(Generator):
             raise ConfigError(f"AIM target {target!r} is not a modelled column (modelled: {list(attrs)}).",
                               table=domain.relation, column=target,
                               fix="name a non-identifier column of this relation as target, or drop the target.")
-        rounds = ROUNDS_PER_COLUMN * len(attrs) if self.options.rounds is None else self.options.rounds
+        rounds = self.rounds_for(len(attrs))
         if rounds < len(attrs):
             raise ConfigError(f"AIM rounds={rounds!r} must be an integer >= the number of modelled columns "
                               f"({len(attrs)}).", table=domain.relation,
@@ -129,9 +150,8 @@ class _AIMRun:
         self.binning = {c.name: c.binning for c in domain.columns}
         self.rho = float(budget.rho_total)
         self.candidates = candidate_weights(domain.attrs, workload(domain.attrs, target))
-        # sigma for MEASURE_SHARE of a round's rho (the PrivateTable's sigma_for includes the privacy unit's k)
-        self.sigma = private.sigma_for(MEASURE_SHARE * self.rho / rounds)
-        self.epsilon = math.sqrt(8 * (1 - MEASURE_SHARE) * self.rho / rounds)
+        # the PrivateTable's count sensitivity is the privacy unit's k (1 for the row unit)
+        self.sigma, self.epsilon = initial_noise(rounds, self.rho, private.count_sensitivity)
         # 1-way marginals: d Gaussian measurements at sigma; the adaptive rounds get the rest
         self.one_way = budget.child("1way", rho=len(domain.attrs) * private.gaussian_cost(self.sigma))
         self.rounds = budget.rest("rounds")

@@ -71,6 +71,24 @@ class GeneratorContext:
 
 
 @dataclass(frozen=True)
+class NoisePlan:
+    """What a marginal generator plans to measure before any data is read (from d columns and its rho alone): the
+    split of its rho into stages and the noise std of its 1-way and (first) 2-way measurements. Its `fit` uses the
+    same plan, so a forecast (`dpsynth_core.forecast`) cannot drift from what runs."""
+
+    split: tuple[tuple[str, float], ...]
+    sigma_one_way: float
+    sigma_two_way: float | None = None
+
+    def for_unit(self, max_rows_per_unit: int) -> "NoisePlan":
+        """The plan under a privacy unit of at most k rows: the same split of rho, every sigma k times larger (the
+        measurement layer's `PrivateTable.sigma_for` calibrates the same way)."""
+        k = float(max_rows_per_unit)
+        return NoisePlan(self.split, self.sigma_one_way * k,
+                         None if self.sigma_two_way is None else self.sigma_two_way * k)
+
+
+@dataclass(frozen=True)
 class GeneratorOptions:
     """Base of the generators' options dataclasses; subclasses declare `constraints`."""
 
@@ -114,6 +132,10 @@ class Generator(ABC):
     def zcdp_share(self) -> float:
         """Share of the release's (epsilon, delta) accounted in zCDP (DP-SGD generators keep the rest)."""
         return 1.0
+
+    def noise_plan(self, d: int, rho: float) -> NoisePlan | None:
+        """The planned stages and noise for `d` modelled columns and `rho` (None for generators without one)."""
+        return None
 
     def check_before_read(self, plan) -> None:
         """Refuse, before any data is read, a configuration that cannot work with this budget plan (public facts

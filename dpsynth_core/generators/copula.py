@@ -43,12 +43,13 @@ from scipy.special import ndtr, ndtri
 from scipy.stats import chi2
 
 from ..accounting.budget import PrivacyBudget
+from ..accounting.zcdp import sigma_for_rho
 from ..errors import ConfigError
 from ..measurement.estimates import dp_row_count
 from ..measurement.private_table import PrivateTable, off_diagonal_sensitivity
 from ..preprocessing.domains import TableDomain
 from ..validation import Interval, Param
-from .base import FittedSynthesizer, Generator, GeneratorOptions
+from .base import FittedSynthesizer, Generator, GeneratorOptions, NoisePlan
 
 FORMAT = 1
 
@@ -127,6 +128,18 @@ class GaussianCopula(Generator):
         """Public bound B on a row's squared score norm (depends on d and the option only)."""
         return float(chi2.ppf(self.options.norm_quantile, d))
 
+    def noise_plan(self, d: int, rho: float) -> NoisePlan:
+        """1-way marginals get `one_way_fraction` of rho (all of it for one column), the correlation the rest."""
+        fraction = self.options.one_way_fraction if d > 1 else 1.0
+        split = [("1-way marginals", rho * fraction)] + ([("correlation of normal scores", rho * (1 - fraction))]
+                                                          if d > 1 else [])
+        return NoisePlan(tuple(split), sigma_for_rho(rho * fraction / max(d, 1)))
+
+    def correlation_sigma(self, d: int, rho_correlation: float, max_rows_per_unit: int = 1) -> float:
+        """Noise std of each off-diagonal score-product sum (sensitivity from the public row-norm bound, times the
+        privacy unit's k)."""
+        return sigma_for_rho(rho_correlation, max_rows_per_unit * off_diagonal_sensitivity(d, self.row_norm_bound(d)))
+
     def fit(self, private: PrivateTable, domain: TableDomain, budget: PrivacyBudget) -> "FittedCopula":
         columns = domain.columns
         d = len(columns)
@@ -141,7 +154,7 @@ class GaussianCopula(Generator):
             scores = [normal_scores(p) for p in probs]
             bound = self.row_norm_bound(d)
             corr = budget.rest("correlation")          # exactly what is left of this generator's rho
-            sigma2 = private.sigma_for(corr.rho_total, off_diagonal_sensitivity(d, bound))
+            sigma2 = self.correlation_sigma(d, corr.rho_total, private.max_rows_per_unit)
             sums = private.noisy_score_products([c.binning for c in columns], scores, bound, sigma2,
                                                 step="copula:correlation", budget=corr)
             correlation = latent_correlation(sums, probs, scores, rows)

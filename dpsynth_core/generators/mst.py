@@ -18,13 +18,16 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..accounting.budget import PrivacyBudget
-from ..accounting.zcdp import exponential_eps_for_rho
+from ..accounting.zcdp import exponential_eps_for_rho, sigma_for_rho
 from ..measurement.private_table import PrivateTable
 from ..pgm import Measurement, estimate
 from ..preprocessing.domains import TableDomain
 from ..validation import Interval, Param
-from .base import Generator, GeneratorOptions
+from .base import Generator, GeneratorOptions, NoisePlan
 from .graphical import FittedGraphicalModel, pgm_domain
+
+
+STAGE_SHARE = 1 / 3   # of MST's rho for the 1-way marginals, and again for the selection; 2-way gets the rest
 
 
 class _Components:
@@ -61,13 +64,23 @@ class MST(Generator):
     Options = MSTOptions
     Fitted = FittedGraphicalModel
 
+    def noise_plan(self, d: int, rho: float) -> NoisePlan:
+        """1-way marginals get a third of rho (all of it for one column), the tree selection a third (d-1 rounds),
+        the d-1 selected 2-way marginals the rest."""
+        if d < 2:
+            return NoisePlan((("1-way marginals", rho),), sigma_for_rho(rho / max(d, 1)))
+        third = rho * STAGE_SHARE
+        return NoisePlan((("1-way marginals", third), ("spanning-tree selection", third),
+                          ("selected 2-way marginals", rho - 2 * third)),
+                         sigma_for_rho(third / d), sigma_for_rho((rho - 2 * third) / (d - 1)))
+
     def fit(self, private: PrivateTable, domain: TableDomain, budget: PrivacyBudget) -> FittedGraphicalModel:
         iters = self.options.iters
         attrs = domain.attrs
         d = len(attrs)
         binning = {c.name: c.binning for c in domain.columns}
         pdomain = pgm_domain(domain)
-        one_way = budget.child("1way", share=1 / 3) if d > 1 else budget.rest("1way")
+        one_way = budget.child("1way", share=STAGE_SHARE) if d > 1 else budget.rest("1way")
 
         sigma1 = private.sigma_for(one_way.rho_total / d)
         measurements = [Measurement((a,), private.measure([binning[a]], sigma1, step=f"mst:1way:{a}",
@@ -76,7 +89,7 @@ class MST(Generator):
         selected: list[tuple[str, str]] = []
         model = estimate(pdomain, measurements, iters=iters)
         if d > 1:
-            select = budget.child("select", share=1 / 3)
+            select = budget.child("select", share=STAGE_SHARE)
             eps_round = exponential_eps_for_rho(select.rho_total / (d - 1))
             components = _Components(attrs)
             for round_ in range(d - 1):

@@ -68,3 +68,12 @@ def test_dp_sgd_generators_split_the_budget_before_reading():
     assert cdp_eps(plan.rho, plan.delta_conversion) == pytest.approx(0.5, rel=1e-6)
     marginal = SynthesisConfig(epsilon=2.0, delta=1e-6).budget_plan()
     assert marginal.epsilon_sgd == 0 and marginal.accountant == "zcdp"
+
+
+def test_sample_false_leaves_the_rows_to_the_caller(nass):
+    release = synthesize_table(PandasEngine(nass.head(2000), "nassCDS"), {"caseid": {"kind": "identifier"}},
+                               SynthesisConfig(epsilon=1.0, generator="mst", holdout=0.2, options={"iters": 20}),
+                               sample=False)
+    assert release.data is None and release.record.rows > 1000
+    assert list(release.evaluation.train.columns) == list(nass.columns)
+    assert len(release.model.sample(10, seed=1)) == 10
