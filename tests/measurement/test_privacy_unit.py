@@ -132,7 +132,7 @@ def test_the_holdout_keeps_each_unit_on_one_side(kind):
     salt = b"salt"
     sides = engine_of(kind, frame).partition_rows(0.3, salt, "pid")
     without = engine_of(kind, frame[frame["pid"] != 3].reset_index(drop=True)).partition_rows(0.3, salt, "pid")
-    for before, after in zip(sides, without):
+    for before, after in zip(sides, without, strict=True):
         assert {u for u in {r[0] for r in rows_of(before)} if u != "3"} == {r[0] for r in rows_of(after)}
 
 
