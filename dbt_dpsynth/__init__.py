@@ -65,9 +65,10 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     """Build a DP synthetic version of `relation` (what `dbt.ref`/`dbt.source` returns); returns a DataFrame.
 
     Keyword overrides take precedence over the model's `dpsynth` config (epsilon, delta, generator, rows, seed,
-    budget_key, target, holdout, options, columns, ledger_schema). `relation_name` names the source when the model
-    reads several relations.
+    budget_key, target, holdout, privacy_unit, max_rows_per_unit, options, columns, ledger_schema). `relation_name`
+    names the source when the model reads several relations.
     """
+    from dpsynth_core.api import with_unit_identifier
     from dpsynth_core.schema import TableSpec
 
     from . import config as cfgmod
@@ -87,6 +88,7 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     schema = engine.schema()                                   # public: column names and types
     columns = cfgmod.align_to_schema(settings.columns, schema, short_name)
     spec = TableSpec.from_dict(short_name, columns, schema)    # spec errors surface before anything is charged
+    spec = with_unit_identifier(spec, settings.synthesis.unit)  # the privacy unit's key: an identifier
     gates = metricsmod.gate_settings(settings.gates, short_name) if settings.synthesis.holdout > 0 else None
 
     target, database, default_schema = _this(dbt)

@@ -1,6 +1,6 @@
 """`dpsynth synthesize INPUT --out OUTPUT --epsilon 1 [--delta D] [--generator aim|mst|copula|dp-tvae|dp-ctgan]
-[--spec spec.yml] [--rows N] [--seed S]`: a DP synthetic copy of a CSV/Parquet file, through the same DuckDB engine
-and accounting as dbt.
+[--spec spec.yml] [--rows N] [--seed S] [--privacy-unit KEY [--max-rows-per-unit K]]`: a DP synthetic copy of a
+CSV/Parquet file, through the same DuckDB engine and accounting as dbt.
 
 Writes OUTPUT (CSV or Parquet, by extension) and OUTPUT.release.json (the release record: top-level epsilon, delta,
 generator, rows, rho, accountant and the spend breakdown), then prints a one-line summary.
@@ -28,7 +28,8 @@ def register(subparsers) -> None:
                "is estimated with DP unless --rows is given.")
     p.add_argument("input", help="input table (.csv, .parquet)")
     p.add_argument("--out", required=True, help="output table (.csv or .parquet); the record goes to OUT.release.json")
-    p.add_argument("--epsilon", required=True, type=float, help="total epsilon of the release (per source row)")
+    p.add_argument("--epsilon", required=True, type=float,
+                   help="total epsilon of the release (per privacy unit: one source row unless --privacy-unit)")
     p.add_argument("--delta", type=float, default=None,
                    help="total delta (default: min(1e-6, 1/(n ln n)) with n = --max-rows when given, else 1e-6)")
     p.add_argument("--generator", default=None, help="generator name (default: aim; see dpsynth_core.generators)")
@@ -36,6 +37,10 @@ def register(subparsers) -> None:
     p.add_argument("--rows", type=int, default=None, help="rows to generate (default: DP estimate of the input's)")
     p.add_argument("--max-rows", type=int, default=None, help="public upper bound on the input's rows (sets delta)")
     p.add_argument("--seed", type=int, default=None, help="seed of the sampling step only (never of the noise)")
+    p.add_argument("--privacy-unit", default=None, metavar="KEY",
+                   help="key column of the individual protected (e.g. patient_id): neighbours differ by all its rows")
+    p.add_argument("--max-rows-per-unit", type=int, default=None, metavar="K",
+                   help="at most K rows per unit, chosen at random before any measurement (default 1)")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="generator option, value parsed as JSON when possible (e.g. --option iters=200)")
     p.set_defaults(func=run)
@@ -99,6 +104,10 @@ def run(args) -> int:
                 "seed": args.seed, "options": _options(args.option)}
     if args.generator is not None:
         settings["generator"] = args.generator
+    if args.privacy_unit is not None:
+        settings["privacy_unit"] = args.privacy_unit
+    if args.max_rows_per_unit is not None:
+        settings["max_rows_per_unit"] = args.max_rows_per_unit
     config = SynthesisConfig.from_dict(settings, table=table)
     require_for_generator(config.generator, table=table)
     con = duckdb.connect()

@@ -7,7 +7,7 @@ against the public schema, generator options) is checked first; only then does t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -15,13 +15,15 @@ import pandas as pd
 from . import __version__
 from .accounting.plan import delta_is_weak
 from .config import SynthesisConfig
+from .errors import SpecError
 from .generators.base import FittedSynthesizer, GeneratorContext, get_generator
 from .measurement.engine import Engine
 from .measurement.holdout import EvaluationRows, read_evaluation_rows, split_holdout
+from .measurement.privacy_unit import PrivacyUnit
 from .measurement.private_table import PrivateTable
 from .preprocessing.domains import PreprocessOptions, resolve_domains
 from .release import ReleaseRecord
-from .schema import TableSpec
+from .schema import ColumnKind, ColumnSpec, TableSpec
 
 
 @dataclass
@@ -42,6 +44,28 @@ def resolve_spec(engine: Engine, spec: TableSpec | Mapping | None) -> TableSpec:
     else:
         columns = dict(spec or {})
     return TableSpec.from_dict(engine.relation_name, columns, engine.schema())
+
+
+def with_unit_identifier(spec: TableSpec, unit: PrivacyUnit) -> TableSpec:
+    """The spec with the privacy unit's key column as an identifier (never modelled; surrogate keys in the output).
+
+    Raises SpecError (before any read) when the relation has no such column, or when its spec declares a domain
+    (categories or bounds): a key that identifies people must not be learned.
+    """
+    if unit.is_row:
+        return spec
+    if unit.column not in spec.names:
+        raise SpecError(f"privacy_unit names column {unit.column!r}, which the relation does not have (it has "
+                        f"{list(spec.names)}).", table=spec.name, column=unit.column,
+                        fix="name the key column that identifies the individual (e.g. patient_id), spelled as in "
+                            "the relation.")
+    column = spec.column(unit.column)
+    if column.kind != ColumnKind.IDENTIFIER and not (column.categories is None and column.lower is None
+                                                     and column.bins is None):
+        raise SpecError(f"column {unit.column!r} is the privacy unit, but its spec declares a domain to model it as "
+                        f"{column.kind.value!r}.", table=spec.name, column=unit.column,
+                        fix="drop its categories/bounds (the unit's key is an identifier, never learned).")
+    return spec.with_column(ColumnSpec(unit.column, ColumnKind.IDENTIFIER, column.nullable))
 
 
 def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: SynthesisConfig,
@@ -67,16 +91,18 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         ConfigError, SpecError, InputError before any data is read when the settings cannot work.
     """
     config.validate()
-    table_spec = resolve_spec(engine, spec)
+    unit = config.unit
+    table_spec = with_unit_identifier(resolve_spec(engine, spec), unit)
     generator = get_generator(config.generator, config.options, GeneratorContext(
         table=engine.relation_name, max_rows=config.max_rows, seed=config.seed, target=config.target,
         progress=progress))
     plan = config.budget_plan(generator)
     generator.check_before_read(plan)
     # ---- nothing above read data; everything below may ----
-    train, holdout = split_holdout(engine, config.holdout) if config.holdout > 0 else (engine, None)
+    # a unit's rows stay on one side of the split; the PrivateTable bounds the training part to k rows per unit
+    train, holdout = split_holdout(engine, config.holdout, unit) if config.holdout > 0 else (engine, None)
     budget = plan.open()
-    private = PrivateTable(train, budget, noise_rng)
+    private = PrivateTable(train, budget, noise_rng, unit=unit)
     domains = budget.child("domains", share=plan.domain_share)
     domain = resolve_domains(private, table_spec, domains, plan.delta_threshold, preprocess)
     domains.close()                                  # what discovery did not need goes to the generator
@@ -101,8 +127,12 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         budget_tree=plan.tree(budget, plan.dpsgd and generator_budget.dpsgd_allowance().charged),
         columns={c.name: {"kind": c.kind.value, "domain": "dp_discovered" if c.discovered else "public",
                           "codes": c.size} for c in domain.columns}
-        | {name: {"kind": "identifier", "domain": "surrogate_keys"} for name, _ in domain.identifiers},
-        holdout={"used": holdout is not None, "fraction": config.holdout, "split": "keyed hash, secret salt",
+        | {name: {"kind": "identifier", "domain": "surrogate_keys"} | ({"privacy_unit": True}
+                                                                      if name == unit.column else {})
+           for name, _ in domain.identifiers},
+        neighbouring=unit.neighbouring, privacy_unit=unit.to_record(),
+        holdout={"used": holdout is not None, "fraction": config.holdout,
+                 "split": "keyed hash, secret salt" + ("" if unit.is_row else f" (of {unit.column}: whole units)"),
                  "purpose": "evaluation only; never seen by the generator"} if holdout is not None else {"used": False},
         warnings=warnings, epsilon_other=fitted.epsilon_other, library_version=__version__)
     evaluation = (read_evaluation_rows(train, holdout, list(domain.column_order or domain.attrs))

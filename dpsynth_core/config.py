@@ -7,9 +7,11 @@ from typing import Any, ClassVar, Mapping
 
 from .accounting.plan import BudgetPlan, default_delta
 from .errors import ConfigError
+from .measurement.privacy_unit import PrivacyUnit
 from .validation import Interval, Param, check_param, validate_params
 
 DEFAULT_GENERATOR = "aim"
+MAX_ROWS_PER_UNIT = 1000   # beyond this the noise (k times a row's) drowns any marginal
 
 
 def _known_generator(name: str) -> str | None:
@@ -22,7 +24,8 @@ def _known_generator(name: str) -> str | None:
 class SynthesisConfig:
     """Settings of one release.
 
-    epsilon, delta: the (epsilon, delta)-DP guarantee of the whole release (preprocessing included), per source row.
+    epsilon, delta: the (epsilon, delta)-DP guarantee of the whole release (preprocessing included), per privacy unit
+        (one source row by default; see `privacy_unit`).
     delta: default `accounting.plan.default_delta(max_rows)`: min(1e-6, 1/(n ln n)) with n the public `max_rows`,
         else 1e-6.
     rows: rows to generate (public); default: the DP estimate of the source's row count.
@@ -32,6 +35,12 @@ class SynthesisConfig:
     domain_share: the most of the zCDP rho DP domain discovery may spend (only on columns without a public domain);
         default: the generator's (0.1 for marginal generators, 0.5 of the zCDP part for DP-SGD generators).
     options: generator options (validated by the generator's own constraint table).
+    privacy_unit: key column naming the individual protected (e.g. `patient_id`); neighbouring tables then differ by
+        all rows of one key value, and the column is an identifier (never modelled; surrogate keys in the output).
+        Default None: one source row is the unit. Public.
+    max_rows_per_unit: k, the most rows one unit contributes (public, default 1): the source is bounded to k rows per
+        unit, chosen at random with a secret salt, before any measurement, and every sensitivity is multiplied by k.
+        More rows per unit keep more data but cost k times the noise; DP-SGD generators need k = 1.
     """
 
     epsilon: float
@@ -45,6 +54,8 @@ class SynthesisConfig:
     holdout: float = 0.0
     domain_share: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    privacy_unit: str | None = None
+    max_rows_per_unit: int = 1
     table: str = ""   # for error messages only
 
     constraints: ClassVar[dict[str, Param]] = {
@@ -59,6 +70,8 @@ class SynthesisConfig:
         "holdout": Param(float, Interval(0, 1, "left"), example=0.2),
         "domain_share": Param(float, Interval(0, 1, "left"), none=True, example=0.1),
         "options": Param(dict, example="{iters: 500}"),
+        "privacy_unit": Param(str, none=True, example="patient_id"),
+        "max_rows_per_unit": Param(int, Interval(1, MAX_ROWS_PER_UNIT), example=2),
     }
 
     @classmethod
@@ -68,7 +81,7 @@ class SynthesisConfig:
             raise ConfigError("no epsilon given.", table=table or None, fix="set dpsynth: {epsilon: 1.0, ...}.")
         values = validate_params({k: v for k, v in raw.items() if k != "columns"}, cls.constraints,
                                  what="dpsynth setting", table=table or None)
-        return cls(**values, table=table)
+        return cls(**values, table=table)._check_privacy_unit()
 
     def validate(self) -> "SynthesisConfig":
         """Check every field against the constraint table (dataclass construction does not); returns self."""
@@ -76,7 +89,27 @@ class SynthesisConfig:
             if f.name in self.constraints:
                 setattr(self, f.name, check_param(f.name, getattr(self, f.name), self.constraints[f.name],
                                                   what="dpsynth setting", table=self.table or None))
+        return self._check_privacy_unit()
+
+    def _check_privacy_unit(self) -> "SynthesisConfig":
+        """The rules between the unit settings (public facts only, so a refusal reads and charges nothing)."""
+        table = self.table or None
+        if self.privacy_unit is None and self.max_rows_per_unit != 1:
+            raise ConfigError(f"max_rows_per_unit={self.max_rows_per_unit} is set but no privacy_unit names the key "
+                              "column it bounds.", table=table,
+                              fix="add `privacy_unit: <key column>` (e.g. patient_id), or drop max_rows_per_unit.")
+        if self.max_rows_per_unit > 1 and self.uses_dp_sgd:
+            raise ConfigError(f"generator {self.generator!r} trains with DP-SGD, which clips and accounts per row; "
+                              f"max_rows_per_unit={self.max_rows_per_unit} > 1 would need group-level accounting, "
+                              "which is not implemented.", table=table,
+                              fix="use max_rows_per_unit: 1 (one random row per unit) or a marginal generator "
+                                  "(aim, mst, copula).")
         return self
+
+    @property
+    def unit(self) -> PrivacyUnit:
+        """The privacy unit (one row unless `privacy_unit` names a key column)."""
+        return PrivacyUnit(self.privacy_unit, int(self.max_rows_per_unit))
 
     def resolved_delta(self) -> float:
         return float(self.delta) if self.delta is not None else default_delta(self.max_rows)

@@ -157,14 +157,15 @@ def forecast(spec: TableSpec, config: SynthesisConfig, rows: int, rows_public: b
     if rows < 1:
         raise ValueError(f"rows must be >= 1, got {rows}")
     plan = config.budget_plan()
+    k = config.max_rows_per_unit          # the privacy unit's bound multiplies every sensitivity (measurement layer)
     columns = tuple(planned_codes(c, preprocess, assumed_categories) for c in spec.columns
                     if c.kind != ColumnKind.IDENTIFIER)
     n_measurements = sum(len(c.stages) for c in columns)
     n_thresholded = sum(c.stages.count("discover_categories") for c in columns)
     rho_pre = plan.rho * plan.domain_share if n_measurements else 0.0
     rho_gen = plan.rho - rho_pre
-    discovery_sigma = sigma_for_rho(rho_pre / n_measurements) if n_measurements and rho_pre > 0 else None
-    threshold = (threshold_for(discovery_sigma, plan.delta_threshold / n_thresholded)
+    discovery_sigma = sigma_for_rho(rho_pre / n_measurements, k) if n_measurements and rho_pre > 0 else None
+    threshold = (threshold_for(discovery_sigma, plan.delta_threshold / n_thresholded, k)
                  if discovery_sigma is not None and n_thresholded else None)
     d = len(columns)
     codes = {c.name: c.codes for c in columns}
@@ -172,7 +173,7 @@ def forecast(spec: TableSpec, config: SynthesisConfig, rows: int, rows_public: b
     correlation_noise = None
     pairs = list(itertools.combinations([c.name for c in columns], 2))
     generator = config.generator_class()(config.options)
-    noise = generator.noise_plan(d, rho_gen)      # the generator's own plan: the forecast cannot drift from fit
+    noise = generator.noise_plan(d, rho_gen).for_unit(k)   # the generator's own plan: cannot drift from fit
     sigma1, sigma2, split = noise.sigma_one_way, noise.sigma_two_way, list(noise.split)
     if config.generator == "mst":
         notes.append(f"MST measures d-1 = {max(d - 1, 0)} of the {len(pairs)} pairs; each pair below is 'if selected'.")
@@ -182,10 +183,13 @@ def forecast(spec: TableSpec, config: SynthesisConfig, rows: int, rows_public: b
                      f"are at most this noisy.")
     elif d > 1:  # copula
         sigma2 = None
-        sensitivity_sigma = generator.correlation_sigma(d, split[1][1])
+        sensitivity_sigma = generator.correlation_sigma(d, split[1][1], k)
         correlation_noise = sensitivity_sigma / rows
         notes.append(f"The copula measures no 2-way marginal; each latent correlation gets noise of std about "
                      f"{correlation_noise:.3g}.")
+    if config.privacy_unit is not None:
+        notes.append(f"Privacy unit {config.privacy_unit!r}, at most {k} row(s) each: every noise std is {k} times a "
+                     f"row-level release's, and `rows` should count the rows left after bounding.")
     if rho_pre:
         split = [("preprocessing (DP domain discovery)", rho_pre)] + split
     one_way = tuple(_marginal((c.name,), c.codes, sigma1, rows) for c in columns)

@@ -8,6 +8,8 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .measurement.privacy_unit import ROW
+
 
 def new_release_id() -> str:
     return uuid.uuid4().hex
@@ -30,7 +32,7 @@ class ReleaseRecord:
     seed: int | None
     spend: list[dict[str, Any]]
     columns: dict[str, Any]
-    neighbouring: str = "add/remove one source row"
+    neighbouring: str = ROW.neighbouring   # e.g. "add/remove one caseid (all its rows), at most 2 rows each"
     holdout: dict[str, Any] = field(default_factory=lambda: {"used": False})
     warnings: list[str] = field(default_factory=list)
     release_id: str = field(default_factory=new_release_id)
@@ -40,6 +42,8 @@ class ReleaseRecord:
     # every split of the budget: [{label, parent, accountant, rho, epsilon, delta, share, ...}], leaves add up to the
     # request per accountant (zCDP rho; DP-SGD epsilon), see accounting/plan.py
     budget_tree: list[dict[str, Any]] = field(default_factory=list)
+    # the privacy unit: {unit, column, max_rows_per_unit, bounding, sensitivity_factor} (PrivacyUnit.to_record)
+    privacy_unit: dict[str, Any] = field(default_factory=ROW.to_record)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,4 +54,4 @@ class ReleaseRecord:
     def summary(self) -> str:
         return (f"release {self.release_id[:12]}: {self.rows} rows of {self.relation} by {self.generator}, "
                 f"epsilon={self.epsilon_spent:.4g} (requested {self.epsilon:g}), delta={self.delta:.3g}, "
-                f"accountant={self.accountant}, {len(self.spend)} charged steps")
+                f"accountant={self.accountant}, {len(self.spend)} charged steps, per {self.neighbouring}")

@@ -206,28 +206,62 @@ class SnowparkEngine(RelationEngine):
         frame.columns = list(columns)
         return frame
 
-    def partition_rows(self, fraction: float, salt: bytes) -> tuple["SnowparkEngine", "SnowparkEngine"]:
+    def partition_rows(self, fraction: float, salt: bytes, unit: str | None = None
+                       ) -> tuple["SnowparkEngine", "SnowparkEngine"]:
         """Keyed-hash partition (see `Engine.partition_rows`): the first 64 bits of SHA2-256(salt hex, row values as
-        text, occurrence) decide each row's side, `occurrence` numbering identical rows 1..m; both sides are filters
-        on the same DataFrame, so nothing is materialised.
+        text, occurrence) decide each row's side, `occurrence` numbering identical rows 1..m; with `unit`, of
+        SHA2-256(salt hex, key as text) (a unit's rows stay together). Both sides are filters on the same DataFrame, so
+        nothing is materialised.
 
         The salt travels as a literal in the query text, so it is visible in Snowflake's query history to roles that
         can read it (it only decides which rows the non-DP evaluation holds out)."""
-        from snowflake.snowpark import Window
-        from snowflake.snowpark.functions import col, concat_ws, lit, lower, row_number, sha2, substring, to_varchar
+        from snowflake.snowpark.functions import lit, lower, substring
 
         threshold = f"{int(hash_threshold(fraction)):016x}"
-        datatypes = self._datatypes()
-        names = list(datatypes)
-        texts = [self._row_text(name, datatypes[name]) for name in datatypes]
-        occurrence = row_number().over(Window.partition_by(*[self._col(n) for n in names]).order_by(lit(1)))
-        numbered = self.dataframe.with_column("__DPSYNTH_OCCURRENCE", occurrence)
-        digest = sha2(concat_ws(lit("\x1f"), lit(salt.hex()), *texts, to_varchar(col("__DPSYNTH_OCCURRENCE"))), 256)
+        names = list(self._datatypes())
+        if unit is not None:
+            numbered, digest = self.dataframe, self._digest(salt, [unit], occurrence=False)
+        else:
+            numbered, digest = self._numbered(), self._digest(salt, names)
         in_part = lower(substring(digest, 1, 16)) < lit(threshold)
         keep = [self._col(n) for n in names]
         rest = SnowparkEngine(numbered.filter(~in_part).select(*keep), self.relation_name)
         part = SnowparkEngine(numbered.filter(in_part).select(*keep), self.relation_name + " (holdout)")
         return rest, part
+
+    def bound_rows_per_unit(self, unit: str, max_rows: int, salt: bytes) -> "SnowparkEngine":
+        """At most `max_rows` rows per key (see `Engine.bound_rows_per_unit`): `row_number() OVER (PARTITION BY unit
+        ORDER BY SHA2-256(salt hex, row values as text, occurrence)) <= max_rows`, a filter on the DataFrame (nothing
+        materialised). The salt is a literal in the query text, visible in the query history (it only decides which
+        rows of a unit are kept; the guarantee does not rest on its secrecy)."""
+        from snowflake.snowpark import Window
+        from snowflake.snowpark.functions import col, lit, row_number
+
+        names = list(self._datatypes())
+        hashed = self._numbered().with_column("__DPSYNTH_HASH", self._digest(salt, names))
+        rank = row_number().over(Window.partition_by(self._col(unit)).order_by(col("__DPSYNTH_HASH")))
+        ranked = hashed.with_column("__DPSYNTH_RANK", rank)
+        return SnowparkEngine(ranked.filter(col("__DPSYNTH_RANK") <= lit(int(max_rows)))
+                              .select(*[self._col(n) for n in names]), self.relation_name)
+
+    def _numbered(self) -> "DataFrame":
+        """The DataFrame with `__DPSYNTH_OCCURRENCE`: identical rows numbered 1..m."""
+        from snowflake.snowpark import Window
+        from snowflake.snowpark.functions import lit, row_number
+
+        names = list(self._datatypes())
+        occurrence = row_number().over(Window.partition_by(*[self._col(n) for n in names]).order_by(lit(1)))
+        return self.dataframe.with_column("__DPSYNTH_OCCURRENCE", occurrence)
+
+    def _digest(self, salt: bytes, names: Sequence[str], occurrence: bool = True) -> "Column":
+        """SHA2-256 hex digest of (salt hex, the named columns as text[, the occurrence number])."""
+        from snowflake.snowpark.functions import col, concat_ws, lit, sha2, to_varchar
+
+        datatypes = self._datatypes()
+        texts = [self._row_text(name, datatypes[name]) for name in names]
+        if occurrence:
+            texts.append(to_varchar(col("__DPSYNTH_OCCURRENCE")))
+        return sha2(concat_ws(lit("\x1f"), lit(salt.hex()), *texts), 256)
 
     # ---- expressions --------------------------------------------------------------------------------------------
 

@@ -141,19 +141,26 @@ class SparkEngine(RelationEngine):
         frame.columns = list(columns)
         return frame
 
-    def partition_rows(self, fraction: float, salt: bytes) -> tuple["SparkEngine", "SparkEngine"]:
+    def partition_rows(self, fraction: float, salt: bytes, unit: str | None = None
+                       ) -> tuple["SparkEngine", "SparkEngine"]:
         """Keyed-hash partition (see `Engine.partition_rows`): `xxhash64(salt hex, row values, occurrence)`, read as
-        an unsigned 64-bit number, decides each row's side (`occurrence` numbers identical rows 1..m); both sides are
-        filters on the same DataFrame (nothing materialised)."""
-        from pyspark.sql import Window
+        an unsigned 64-bit number, decides each row's side (`occurrence` numbers identical rows 1..m); with `unit`,
+        `xxhash64(salt hex, key)` (a unit's rows stay together). Both sides are filters on the same DataFrame (nothing
+        materialised)."""
         from pyspark.sql import functions as F
 
         threshold = int(hash_threshold(fraction))
         fields = list(self.dataframe.schema.fields)
-        values = [self._hashable(f) for f in fields]
-        occurrence = F.row_number().over(Window.partitionBy(*values).orderBy(F.lit(1)))
-        numbered = self.dataframe.withColumn("__dpsynth_occurrence", occurrence)
-        h = F.xxhash64(F.lit(salt.hex()), *values, F.col("__dpsynth_occurrence"))   # signed: h < 0 is h + 2^64
+        if unit is not None:
+            numbered = self.dataframe
+            key = [f for f in fields if f.name == unit]
+            if not key:
+                raise KeyError(f"relation {self.relation_name!r} has no column {unit!r}")
+            h = F.xxhash64(F.lit(salt.hex()), self._hashable(key[0]))
+        else:
+            numbered = self._numbered()
+            h = self._row_hash(salt)
+        # xxhash64 is signed: h < 0 stands for h + 2^64
         if threshold <= 2**63:
             in_part = (h >= F.lit(0)) & (h < F.lit(threshold)) if threshold < 2**63 else h >= F.lit(0)
         else:
@@ -161,6 +168,35 @@ class SparkEngine(RelationEngine):
         keep = [self._col(f.name) for f in fields]
         return (SparkEngine(numbered.filter(~in_part).select(*keep), self.relation_name),
                 SparkEngine(numbered.filter(in_part).select(*keep), self.relation_name + " (holdout)"))
+
+    def bound_rows_per_unit(self, unit: str, max_rows: int, salt: bytes) -> "SparkEngine":
+        """At most `max_rows` rows per key (see `Engine.bound_rows_per_unit`): `row_number() OVER (PARTITION BY unit
+        ORDER BY xxhash64(salt hex, row values, occurrence)) <= max_rows`, a filter on the DataFrame (nothing
+        materialised)."""
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        hashed = self._numbered().withColumn("__dpsynth_hash", self._row_hash(salt))
+        rank = F.row_number().over(Window.partitionBy(self._col(unit)).orderBy(F.col("__dpsynth_hash")))
+        ranked = hashed.withColumn("__dpsynth_rank", rank)
+        return SparkEngine(ranked.filter(F.col("__dpsynth_rank") <= F.lit(int(max_rows)))
+                           .select(*[self._col(f.name) for f in self.dataframe.schema.fields]), self.relation_name)
+
+    def _numbered(self) -> "DataFrame":
+        """The DataFrame with `__dpsynth_occurrence`: identical rows numbered 1..m."""
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        values = [self._hashable(f) for f in self.dataframe.schema.fields]
+        return self.dataframe.withColumn("__dpsynth_occurrence",
+                                         F.row_number().over(Window.partitionBy(*values).orderBy(F.lit(1))))
+
+    def _row_hash(self, salt: bytes) -> "Column":
+        """xxhash64(salt hex, row values, occurrence) of a `_numbered()` frame (signed 64-bit)."""
+        from pyspark.sql import functions as F
+
+        values = [self._hashable(f) for f in self.dataframe.schema.fields]
+        return F.xxhash64(F.lit(salt.hex()), *values, F.col("__dpsynth_occurrence"))
 
     # ---- expressions --------------------------------------------------------------------------------------------
 

@@ -14,6 +14,9 @@ are the workload's marginals and all their subsets, each weighted by how much it
    σ halves and ε doubles. When less than two rounds' worth of ρ remains, the last round spends exactly the rest
    (0.9 of it on the measurement, 0.1 on the selection), so the release spends exactly its ρ.
 4. A final, longer refit; sampling is post-processing.
+
+With a privacy unit of at most k rows every σ is k times the above and selections have sensitivity k·max w
+(`PrivateTable.sigma_for` and the measurement layer apply k), so each round still spends exactly what is planned.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import ClassVar, Sequence
 import numpy as np
 
 from ..accounting.budget import PrivacyBudget
+from ..accounting.zcdp import sigma_for_rho
 from ..errors import ConfigError
 from ..measurement.private_table import PrivateTable
 from ..pgm import Domain, GraphicalModel, Measurement, estimate, hypothetical_model_size
@@ -39,9 +43,11 @@ ROUNDS_PER_COLUMN = 16
 EXPECTED_ABS_NORMAL = math.sqrt(2 / math.pi)  # E|N(0, 1)|
 
 
-def initial_noise(rounds: int, rho: float) -> tuple[float, float]:
-    """(sigma, epsilon) of AIM's first rounds: T rounds of rho/T each, MEASURE_SHARE of it on the measurement."""
-    return math.sqrt(rounds / (2 * MEASURE_SHARE * rho)), math.sqrt(8 * (1 - MEASURE_SHARE) * rho / rounds)
+def initial_noise(rounds: int, rho: float, sensitivity: float = 1.0) -> tuple[float, float]:
+    """(sigma, epsilon) of AIM's first rounds: T rounds of rho/T each, MEASURE_SHARE of it on the measurement, whose
+    counts have L2 `sensitivity` (the privacy unit's k): sigma = sensitivity·sqrt(T / (2·MEASURE_SHARE·rho))."""
+    return (sigma_for_rho(MEASURE_SHARE * rho / rounds, sensitivity),
+            math.sqrt(8 * (1 - MEASURE_SHARE) * rho / rounds))
 
 
 def workload(attrs: Sequence[str], target: str | None) -> list[tuple[str, ...]]:
@@ -144,9 +150,10 @@ class _AIMRun:
         self.binning = {c.name: c.binning for c in domain.columns}
         self.rho = float(budget.rho_total)
         self.candidates = candidate_weights(domain.attrs, workload(domain.attrs, target))
-        self.sigma, self.epsilon = initial_noise(rounds, self.rho)
+        # the PrivateTable's count sensitivity is the privacy unit's k (1 for the row unit)
+        self.sigma, self.epsilon = initial_noise(rounds, self.rho, private.count_sensitivity)
         # 1-way marginals: d Gaussian measurements at sigma; the adaptive rounds get the rest
-        self.one_way = budget.child("1way", rho=len(domain.attrs) / (2 * self.sigma ** 2))
+        self.one_way = budget.child("1way", rho=len(domain.attrs) * private.gaussian_cost(self.sigma))
         self.rounds = budget.rest("rounds")
         self.measurements: list[Measurement] = []
         self.selected: list[tuple[str, ...]] = []
@@ -163,11 +170,11 @@ class _AIMRun:
         round_ = 0
         while not last:
             round_ += 1
-            round_rho = 1 / (2 * self.sigma**2) + self.epsilon**2 / 8
+            round_rho = self.private.gaussian_cost(self.sigma) + self.epsilon**2 / 8
             remaining = self.rounds.remaining
             if remaining < 2 * round_rho:
                 # The last round spends exactly what is left.
-                self.sigma = math.sqrt(1 / (2 * MEASURE_SHARE * remaining))
+                self.sigma = self.private.sigma_for(MEASURE_SHARE * remaining)
                 self.epsilon = math.sqrt(8 * (1 - MEASURE_SHARE) * remaining)
                 round_rho, last = remaining, True
             used = self.rho - remaining

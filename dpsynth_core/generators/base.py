@@ -80,6 +80,13 @@ class NoisePlan:
     sigma_one_way: float
     sigma_two_way: float | None = None
 
+    def for_unit(self, max_rows_per_unit: int) -> "NoisePlan":
+        """The plan under a privacy unit of at most k rows: the same split of rho, every sigma k times larger (the
+        measurement layer's `PrivateTable.sigma_for` calibrates the same way)."""
+        k = float(max_rows_per_unit)
+        return NoisePlan(self.split, self.sigma_one_way * k,
+                         None if self.sigma_two_way is None else self.sigma_two_way * k)
+
 
 @dataclass(frozen=True)
 class GeneratorOptions:

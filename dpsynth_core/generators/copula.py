@@ -12,8 +12,9 @@ Fit (spends exactly the given rho, split `one_way_fraction` / rest):
    scaled down, if needed, to squared norm ||z||^2 <= B; the statistic is the vector of
    off-diagonal sums S_ij = sum_rows z_i z_j (i < j). Adding or removing one row changes S by that row's products, whose
    L2 norm is sqrt(sum_{i<j} z_i^2 z_j^2) = sqrt((||z||^4 - sum_i z_i^4) / 2) <= B sqrt((1 - 1/d) / 2)
-   (using sum_i z_i^4 >= ||z||^4 / d). That is the L2 sensitivity Delta; Gaussian noise with std sigma costs
-   rho_2 = Delta^2 / (2 sigma^2). B is public: the `norm_quantile` (default 0.99) quantile of a chi-square with d
+   (using sum_i z_i^4 >= ||z||^4 / d). That is the L2 sensitivity Delta (k·Delta for a privacy unit of at most k
+   rows, by the triangle inequality; the measurement layer applies k); Gaussian noise with std sigma costs
+   rho_2 = (k Delta)^2 / (2 sigma^2). B is public: the `norm_quantile` (default 0.99) quantile of a chi-square with d
    degrees of freedom, i.e. the norm a row of d independent standard-normal scores stays under with that probability
    (3.3 d for d = 4, 2.1 d for d = 14, 1.25 d for d = 200). Row-norm clipping replaces per-coordinate clipping to
    [-c, c] (sensitivity c^2 sqrt(d(d-1)/2)): typical rows have ||z||^2 close to d, so for the same rho the noise std is
@@ -134,15 +135,16 @@ class GaussianCopula(Generator):
                                                           if d > 1 else [])
         return NoisePlan(tuple(split), sigma_for_rho(rho * fraction / max(d, 1)))
 
-    def correlation_sigma(self, d: int, rho_correlation: float) -> float:
-        """Noise std of each off-diagonal score-product sum (sensitivity from the public row-norm bound)."""
-        return sigma_for_rho(rho_correlation, off_diagonal_sensitivity(d, self.row_norm_bound(d)))
+    def correlation_sigma(self, d: int, rho_correlation: float, max_rows_per_unit: int = 1) -> float:
+        """Noise std of each off-diagonal score-product sum (sensitivity from the public row-norm bound, times the
+        privacy unit's k)."""
+        return sigma_for_rho(rho_correlation, max_rows_per_unit * off_diagonal_sensitivity(d, self.row_norm_bound(d)))
 
     def fit(self, private: PrivateTable, domain: TableDomain, budget: PrivacyBudget) -> "FittedCopula":
         columns = domain.columns
         d = len(columns)
         one_way = budget.child("1way", share=self.options.one_way_fraction) if d > 1 else budget.rest("1way")
-        sigma1 = sigma_for_rho(one_way.rho_total / d)
+        sigma1 = private.sigma_for(one_way.rho_total / d)
         noisy = [private.measure([c.binning], sigma1, step=f"copula:1way:{c.name}", budget=one_way)
                  for c in columns]
         probs = [probabilities_from_counts(h) for h in noisy]
@@ -152,7 +154,7 @@ class GaussianCopula(Generator):
             scores = [normal_scores(p) for p in probs]
             bound = self.row_norm_bound(d)
             corr = budget.rest("correlation")          # exactly what is left of this generator's rho
-            sigma2 = self.correlation_sigma(d, corr.rho_total)
+            sigma2 = self.correlation_sigma(d, corr.rho_total, private.max_rows_per_unit)
             sums = private.noisy_score_products([c.binning for c in columns], scores, bound, sigma2,
                                                 step="copula:correlation", budget=corr)
             correlation = latent_correlation(sums, probs, scores, rows)

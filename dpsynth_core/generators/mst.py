@@ -4,9 +4,11 @@ private synthetic data").
 1. Measure every 1-way marginal with Gaussian noise (rho/3).
 2. Select a maximum spanning tree of 2-way marginals: d-1 rounds of the exponential mechanism (rho/3 in total), each
    choosing, among pairs that join two components, the pair whose exact marginal is worst approximated by the model of
-   the 1-way measurements (L1 error; sensitivity 1).
+   the 1-way measurements (L1 error; sensitivity 1, or k for a privacy unit of at most k rows).
 3. Measure the selected 2-way marginals with Gaussian noise (the remaining rho, so the release spends exactly rho).
 4. Fit a graphical model consistent with all measurements (Private-PGM) and sample from it.
+
+Noise is calibrated with `PrivateTable.sigma_for`, which includes the privacy unit's k (σ = k / sqrt(2ρ)).
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ class MST(Generator):
         pdomain = pgm_domain(domain)
         one_way = budget.child("1way", share=STAGE_SHARE) if d > 1 else budget.rest("1way")
 
-        sigma1 = sigma_for_rho(one_way.rho_total / d)
+        sigma1 = private.sigma_for(one_way.rho_total / d)
         measurements = [Measurement((a,), private.measure([binning[a]], sigma1, step=f"mst:1way:{a}",
                                                           budget=one_way), sigma1) for a in attrs]
         self.context.report("mst", stage="1way", measured=d)
@@ -102,7 +104,7 @@ class MST(Generator):
                 components.union(a, b)
             self.context.report("mst", stage="select", selected=len(selected))
             two_way = budget.rest("2way")      # exactly what is left, so the release spends its whole rho
-            sigma2 = sigma_for_rho(two_way.rho_total / len(selected))
+            sigma2 = private.sigma_for(two_way.rho_total / len(selected))
             for a, b in selected:
                 measurements.append(Measurement((a, b), private.measure(
                     [binning[a], binning[b]], sigma2, step=f"mst:2way:{a}|{b}", budget=two_way), sigma2))

@@ -3,8 +3,8 @@
 An engine gives exact (private!) answers about one relation and pushes the work down to where the data lives (DuckDB
 SQL, Snowpark or Spark DataFrames, pandas), so marginal methods never pull the whole table into Python. Only the
 measurement layer (`dpsynth_core/measurement/`) may call an engine's raw-row methods (`count_cells`, `count_values`,
-`fetch_rows`, `partition_rows`); everything else sees only noisy, charged answers through `PrivateTable`. A test greps
-for calls outside this package.
+`fetch_rows`, `partition_rows`, `bound_rows_per_unit`); everything else sees only noisy, charged answers through
+`PrivateTable`. A test greps for calls outside this package.
 
 The schema is public: column names and warehouse types. Each engine's `Dialect` maps its type names to a
 `TypeFamily` in one table, so kind inference, category coercion and decoding never parse type strings themselves.
@@ -157,10 +157,23 @@ class Engine(ABC):
         """Raw rows of `columns`."""
 
     @abstractmethod
-    def partition_rows(self, fraction: float, salt: bytes) -> tuple["Engine", "Engine"]:
+    def partition_rows(self, fraction: float, salt: bytes, unit: str | None = None) -> tuple["Engine", "Engine"]:
         """(rest, part) engines: a row belongs to `part` iff a keyed hash of (salt, the row's values) / 2^64 is below
         `fraction`. Each row's side depends on that row and the secret salt only, so removing one row never moves
-        another row between sides; nothing is materialised."""
+        another row between sides; nothing is materialised.
+
+        With `unit` (the privacy unit's key column) the hash is of (salt, the row's key) only, so all rows of one
+        unit land on the same side (rows with a null key are one unit) and removing one unit moves no other unit."""
+
+    @abstractmethod
+    def bound_rows_per_unit(self, unit: str, max_rows: int, salt: bytes) -> "Engine":
+        """Contribution bounding: the engine over at most `max_rows` rows of each value of the key column `unit`
+        (rows with a null key form one unit), the others dropped.
+
+        Within a unit, rows are ranked by a keyed hash of (salt, the row's values, its occurrence number among
+        identical rows) and the first `max_rows` are kept: `row_number() OVER (PARTITION BY unit ORDER BY hash) <=
+        max_rows`. Which rows of a unit are kept depends on that unit's rows and the secret salt only, so removing one
+        unit never changes which rows of another unit are kept; nothing is materialised."""
 
 
 def dense_from_groups(shape: tuple[int, ...], codes: Sequence[np.ndarray], counts: np.ndarray) -> np.ndarray:

@@ -3,6 +3,8 @@
 The split is a keyed-hash partition with a secret salt drawn from OS entropy per release (never from the public
 `seed`): each row's side depends only on that row and the salt, so the training part of D and of D minus one row differ
 by at most that row, and the generator's guarantee w.r.t. the source is the guarantee w.r.t. its training part.
+With a privacy unit the hash is of the unit's key, so all rows of a unit land on one side and the same argument holds
+for units.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from typing import Sequence
 import pandas as pd
 
 from .engine import Engine
+from .privacy_unit import ROW, SALT_BYTES, PrivacyUnit
 
-SALT_BYTES = 16
 
-
-def split_holdout(engine: Engine, fraction: float) -> tuple[Engine, Engine]:
-    """(train, holdout) engines; the holdout holds about `fraction` of the rows. The salt is never stored."""
-    return engine.partition_rows(fraction, secrets.token_bytes(SALT_BYTES))
+def split_holdout(engine: Engine, fraction: float, unit: PrivacyUnit = ROW) -> tuple[Engine, Engine]:
+    """(train, holdout) engines; the holdout holds about `fraction` of the rows (of the units, with a unit column),
+    every unit whole on one side. The salt is never stored."""
+    return engine.partition_rows(fraction, secrets.token_bytes(SALT_BYTES), unit.column)
 
 
 @dataclass(frozen=True)

@@ -75,10 +75,18 @@ class PandasEngine(Engine):
     def fetch_rows(self, columns: Sequence[str]) -> pd.DataFrame:
         return self.frame.loc[:, list(columns)].copy()
 
-    def partition_rows(self, fraction: float, salt: bytes) -> tuple["PandasEngine", "PandasEngine"]:
-        part = keyed_row_hash(self.frame, salt) < hash_threshold(fraction)
+    def partition_rows(self, fraction: float, salt: bytes, unit: str | None = None
+                       ) -> tuple["PandasEngine", "PandasEngine"]:
+        hashes = keyed_row_hash(self.frame, salt) if unit is None else keyed_text_hash(self.frame[[unit]], salt)
+        part = hashes < hash_threshold(fraction)
         return (PandasEngine(self.frame.loc[~part].reset_index(drop=True), self.relation_name),
                 PandasEngine(self.frame.loc[part].reset_index(drop=True), self.relation_name + " (holdout)"))
+
+    def bound_rows_per_unit(self, unit: str, max_rows: int, salt: bytes) -> "PandasEngine":
+        ranked = pd.DataFrame({"unit": self.frame[unit].to_numpy(), "hash": keyed_row_hash(self.frame, salt)})
+        ranked = ranked.sort_values("hash", kind="stable")
+        rank = ranked.groupby("unit", dropna=False, sort=False).cumcount().sort_index().to_numpy()
+        return PandasEngine(self.frame.loc[rank < max_rows].reset_index(drop=True), self.relation_name)
 
 
 def hash_threshold(fraction: float) -> np.uint64:
@@ -90,15 +98,22 @@ def hash_threshold(fraction: float) -> np.uint64:
 
 def keyed_row_hash(frame: pd.DataFrame, salt: bytes) -> np.ndarray:
     """uint64 hash of each row's values and its occurrence number among identical rows (1..m), keyed by `salt`
-    (SipHash with a 16-byte key derived from the salt). Copies of a row get different hashes, and removing one copy
-    only removes the last occurrence number."""
+    (see `keyed_text_hash`). Copies of a row get different hashes, and removing one copy only removes the last
+    occurrence number."""
+    occurrence = frame.groupby(list(frame.columns), dropna=False, sort=False).cumcount() if len(frame.columns) else \
+        pd.Series(np.arange(len(frame)))
+    return keyed_text_hash(frame.assign(__dpsynth_occurrence=occurrence.to_numpy()), salt)
+
+
+def keyed_text_hash(frame: pd.DataFrame, salt: bytes) -> np.ndarray:
+    """uint64 hash of each row's values, keyed by `salt`: every value is hashed as text (nulls as one spelling) with
+    SipHash under a 16-byte key derived from the salt, and the columns' hashes are combined. (pandas applies its key
+    to text only: numbers hashed as numbers would ignore the salt.)"""
     import hashlib
 
     key = hashlib.blake2b(salt, digest_size=8).hexdigest()   # 16 characters, as pandas wants
-    occurrence = frame.groupby(list(frame.columns), dropna=False, sort=False).cumcount() if len(frame.columns) else \
-        pd.Series(np.arange(len(frame)))
-    numbered = frame.assign(__dpsynth_occurrence=occurrence.to_numpy())
-    return pd.util.hash_pandas_object(numbered, index=False, hash_key=key).to_numpy(dtype=np.uint64)
+    text = frame.astype(object).where(frame.notna(), None).astype(str)
+    return pd.util.hash_pandas_object(text, index=False, hash_key=key).to_numpy(dtype=np.uint64)
 
 
 def _plain(v):
@@ -118,4 +133,5 @@ def _pandas_type(series: pd.Series) -> str:
     return "VARCHAR"  # object columns: the dtype is the public schema; values are never inspected for a type
 
 
-__all__ = ["PandasDialect", "PandasEngine", "codes_of", "dense_from_groups", "keyed_row_hash", "to_epoch_seconds"]
+__all__ = ["PandasDialect", "PandasEngine", "codes_of", "dense_from_groups", "keyed_row_hash", "keyed_text_hash",
+           "to_epoch_seconds"]

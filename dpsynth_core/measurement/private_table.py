@@ -1,8 +1,20 @@
 """PrivateTable: the measurement layer's front door. Raw data goes in; only noisy, charged answers come out.
 
 Every method that reads the engine charges a node of the release's `PrivacyBudget` tree first (so a refused step
-reads nothing) and returns noisy values. Privacy unit: one row (add/remove neighbours), so a contingency table over a
-partition of the rows has L2 sensitivity 1 and the Gaussian mechanism with std sigma costs rho = 1/(2 sigma²).
+reads nothing) and returns noisy values.
+
+Privacy unit (`privacy_unit.py`): one row, or one key value with at most k rows (the table is bounded to k rows per
+unit when it is opened, before any read). This class is the one place where k enters a sensitivity; every mechanism
+charges for a neighbour that adds or removes up to k rows:
+- contingency tables and value counts (`measure`, `discover_categories`): the k rows can all fall in one cell, so the
+  L2 sensitivity is k and std-sigma Gaussian noise costs k²/(2σ²);
+- the exponential mechanism (`select_worst_approximated`): each score w·||exact - estimate||_1 moves by at most k·w, so
+  the score sensitivity is k·max(w);
+- thresholded discovery: besides moving counts by k in L2, a unit can create up to k new values (counts c_v >= 1,
+  sum <= k); the threshold is set so that any of them is released with probability <= delta (`threshold_for`);
+- score products (`noisy_score_products`): each of the k rows moves the sums by at most Δ, so k·Δ;
+- DP-SGD (`training_rows`) clips per row, so it is refused for k > 1 (the config refuses it before reading).
+Callers calibrate noise with `sigma_for(rho)`, which includes k, so a generator's plan spends exactly its rho.
 
 Methods take `budget=` (a node of this table's budget tree; default the root the table was opened with). Rows leave
 this layer only inside `TrainingRows`, tied to a calibrated DP-SGD plan whose epsilon was charged when they were
@@ -19,24 +31,53 @@ import numpy as np
 import pandas as pd
 
 from ..accounting.budget import PrivacyBudget
-from ..accounting.zcdp import exponential_rho, gaussian_rho
-from ..errors import BudgetOverspendError
+from ..accounting.zcdp import exponential_rho, gaussian_rho, sigma_for_rho
+from ..errors import BudgetOverspendError, ConfigError
 from ..mechanisms.exponential import exponential_mechanism
 from ..mechanisms.gaussian import discrete_gaussian, noise_rng
 from .binning import Binning
 from .engine import Engine, SourceColumn
 from .pandas_engine import codes_of
+from .privacy_unit import ROW, PrivacyUnit, bound_contributions
 
 
-def threshold_for(sigma: float, delta_threshold: float) -> int:
-    """Release threshold for thresholded noisy counts.
+def threshold_for(sigma: float, delta_threshold: float, max_rows_per_unit: int = 1) -> int:
+    """Release threshold tau for thresholded noisy counts: values present only through the differing unit are
+    released with probability <= delta_threshold.
 
-    A value held by exactly one row is released only if 1 + Z >= threshold with Z ~ N_Z(0, sigma²). The discrete
-    Gaussian is sigma-subgaussian (Canonne-Kamath-Steinke 2020, Cor. 9), so P(Z >= k) <= exp(-k²/(2 sigma²)); with
-    k = ceil(sigma * sqrt(2 ln(1/delta_threshold))) that probability is at most delta_threshold.
+    A unit of at most k rows creates new values with counts c_v >= 1, sum c_v <= k (at most k values). Each is
+    released iff c_v + Z >= tau with Z ~ N_Z(0, sigma²); the discrete Gaussian is sigma-subgaussian
+    (Canonne-Kamath-Steinke 2020, Cor. 9), so P(Z >= t) <= g(t) = exp(-t²/(2 sigma²)) for t >= 0, and by the union
+    bound P(any new value released) <= max over such (c_v) of sum_v g(tau - c_v). That maximum is computed exactly (a
+    knapsack over the integer splits of at most k rows), and tau is the smallest integer that brings it to
+    delta_threshold or below. It lies between k + ceil(sigma sqrt(2 ln(1/delta))) (one value with all k rows) and
+    k + ceil(sigma sqrt(2 ln(k/delta))) (k terms, each at most g(tau - k)); for k = 1 both are
+    1 + ceil(sigma sqrt(2 ln(1/delta))).
     """
-    k = math.ceil(sigma * math.sqrt(2 * math.log(1 / delta_threshold)))
-    return 1 + k
+    k = int(max_rows_per_unit)
+    if k < 1:
+        raise ValueError(f"max_rows_per_unit must be >= 1, got {max_rows_per_unit}")
+    low = k + math.ceil(sigma * math.sqrt(2 * math.log(1 / delta_threshold)))
+    high = k + math.ceil(sigma * math.sqrt(2 * math.log(k / delta_threshold)))
+    while low < high:                                 # the worst case falls as tau grows: bisect
+        mid = (low + high) // 2
+        if worst_new_value_release(sigma, mid, k) <= delta_threshold:
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+def worst_new_value_release(sigma: float, tau: int, max_rows_per_unit: int) -> float:
+    """max over splits of at most k rows into new values (c_v >= 1, sum <= k) of sum_v exp(-(tau - c_v)²/(2 sigma²)),
+    the union bound on releasing any value that only the differing unit holds (tau > k)."""
+    k = int(max_rows_per_unit)
+    c = np.arange(1, k + 1, dtype=float)
+    g = np.exp(-np.square(np.maximum(tau - c, 0.0)) / (2 * sigma * sigma))   # g[c - 1] bounds P(c + Z >= tau)
+    best = np.zeros(k + 1)                            # best[s]: the largest sum over splits of exactly s rows
+    for total in range(1, k + 1):
+        best[total] = np.max(g[:total] + best[total - 1::-1][:total])   # last value holds c rows, the rest s - c
+    return float(best.max())
 
 
 def off_diagonal_sensitivity(d: int, bound: float) -> float:
@@ -80,10 +121,14 @@ class PrivateTable:
         engine: where the rows live.
         budget: the root of the release's zCDP budget tree (methods may charge any node of it).
         rng: the noise generator; default OS entropy (`noise_rng()`). Tests pass a seeded one.
+        unit: the privacy unit; with a key column the engine is bounded to `unit.max_rows` rows per unit (secret
+            random choice) before anything is read, and every sensitivity is multiplied by that k.
     """
 
-    def __init__(self, engine: Engine, budget: PrivacyBudget, rng: np.random.Generator | None = None):
-        self._engine = engine
+    def __init__(self, engine: Engine, budget: PrivacyBudget, rng: np.random.Generator | None = None,
+                 unit: PrivacyUnit = ROW):
+        self.unit = unit
+        self._engine = bound_contributions(engine, unit)     # lazy: a filter on the relation, nothing read yet
         self.budget = budget
         self._rng = rng if rng is not None else noise_rng()
         self.access = AccessLog()
@@ -110,15 +155,36 @@ class PrivateTable:
     def schema(self) -> list[SourceColumn]:
         return self._engine.schema()
 
+    @property
+    def max_rows_per_unit(self) -> int:
+        """k: the most rows one privacy unit contributes (1 for the row unit)."""
+        return int(self.unit.max_rows)
+
+    @property
+    def count_sensitivity(self) -> float:
+        """L2 sensitivity of any contingency table or value-count vector: k (all k rows of a unit in one cell)."""
+        return float(self.max_rows_per_unit)
+
+    def sigma_for(self, rho: float, row_sensitivity: float = 1.0) -> float:
+        """Noise std at which a statistic moving by `row_sensitivity` (L2) per row costs `rho` under this table's
+        privacy unit: sigma = k·row_sensitivity / sqrt(2 rho)."""
+        return sigma_for_rho(rho, self.max_rows_per_unit * row_sensitivity)
+
+    def gaussian_cost(self, sigma: float, row_sensitivity: float = 1.0) -> float:
+        """rho that std-sigma Gaussian noise costs here on a statistic moving by `row_sensitivity` per row:
+        (k·row_sensitivity)²/(2σ²) — what the mechanisms below charge."""
+        return gaussian_rho(sigma, self.max_rows_per_unit * row_sensitivity)
+
     def noise_seed(self) -> int:
         """A seed for noise drawn by another library (DP-SGD), taken from this table's noise generator."""
         return int(self._rng.integers(2 ** 63 - 1))
 
     def measure(self, binnings: Sequence[Binning], sigma: float, step: str,
                 budget: PrivacyBudget | None = None) -> np.ndarray:
-        """Noisy contingency table (int64, discrete Gaussian std sigma) over the binned columns; charges 1/(2σ²)."""
+        """Noisy contingency table (int64, discrete Gaussian std sigma) over the binned columns; charges k²/(2σ²)."""
         cols = [b.column for b in binnings]
-        self._node(budget).spend(step, "discrete_gaussian", gaussian_rho(sigma), columns=cols, sigma=sigma)
+        self._node(budget).spend(step, "discrete_gaussian", self.gaussian_cost(sigma), columns=cols, sigma=sigma,
+                                 sensitivity=self.count_sensitivity)
         exact = self._exact(binnings, step)
         return exact + discrete_gaussian(exact.shape, sigma, self._rng)
 
@@ -128,34 +194,38 @@ class PrivateTable:
                                   budget: PrivacyBudget | None = None) -> int:
         """Exponential mechanism over candidate marginals, score_k = w_k (||exact_k - estimate_k||_1 - penalty_k).
 
-        Adding or removing one row moves one cell of each exact marginal by 1, so a score moves by at most w_k:
-        sensitivity max(w). Costs epsilon²/8 (bounded range). Returns the chosen candidate's index.
+        Adding or removing one unit (at most k rows) moves each exact marginal by at most k in L1, so a score moves by
+        at most k·w_k: sensitivity k·max(w). Costs epsilon²/8 (bounded range). Returns the chosen candidate's index.
         """
         if len(candidates) != len(estimates):
             raise ValueError("one estimate per candidate marginal is needed")
         w = np.ones(len(candidates)) if weights is None else np.asarray(weights, dtype=float)
         pen = np.zeros(len(candidates)) if penalties is None else np.asarray(penalties, dtype=float)
+        sensitivity = self.max_rows_per_unit * float(w.max())
         self._node(budget).spend(step, "exponential_mechanism", exponential_rho(epsilon), epsilon=epsilon,
-                                 candidates=len(candidates), sensitivity=float(w.max()))
+                                 candidates=len(candidates), sensitivity=sensitivity)
         scores = np.array([wk * (np.abs(self._exact(c, step) - e).sum() - pk)
                            for c, e, wk, pk in zip(candidates, estimates, w, pen)])
-        return exponential_mechanism(scores, epsilon, float(w.max()), self._rng)
+        return exponential_mechanism(scores, epsilon, sensitivity, self._rng)
 
     def discover_categories(self, column: str, sigma: float, delta_threshold: float, step: str,
                             max_categories: int, budget: PrivacyBudget | None = None) -> dict[object, int]:
         """Values whose noisy count clears the threshold (at most `max_categories`, the largest noisy counts).
 
-        (rho, delta_threshold)-approximate zCDP: the Gaussian part costs 1/(2σ²); a value present in the data only
-        through the differing row is released with probability <= delta_threshold (see `threshold_for`).
+        (rho, delta_threshold)-approximate zCDP: the Gaussian part costs k²/(2σ²) (one unit moves the counts of the
+        values both neighbours hold by at most k in L2); a value present only through the differing unit is released
+        with probability <= delta_threshold (`threshold_for`, which accounts for up to k such values). Outside that
+        event the output is post-processing of the Gaussian counts of the shared values.
         """
-        self._node(budget).spend(step, "thresholded_discrete_gaussian", gaussian_rho(sigma), columns=[column],
-                                 sigma=sigma, delta_threshold=delta_threshold)
+        tau = threshold_for(sigma, delta_threshold, self.max_rows_per_unit)
+        self._node(budget).spend(step, "thresholded_discrete_gaussian", self.gaussian_cost(sigma), columns=[column],
+                                 sigma=sigma, delta_threshold=delta_threshold, sensitivity=self.count_sensitivity,
+                                 threshold=tau)
         exact = self._engine.count_values(column)
         self.access.add(step=step, query="count_values", columns=[column])
         if not exact:
             return {}
         noise = discrete_gaussian((len(exact),), sigma, self._rng)
-        tau = threshold_for(sigma, delta_threshold)
         released = [(v, int(c + z)) for (v, c), z in zip(exact, noise) if c + z >= tau]
         released.sort(key=lambda vc: -vc[1])
         return dict(released[:max_categories])
@@ -166,10 +236,11 @@ class PrivateTable:
 
         Each row's score vector z has z_j = score_tables[j][code of column j under binnings[j]] and is scaled down,
         if needed, to ||z||² <= `bound`; then one row moves S by at most `off_diagonal_sensitivity(d, bound)` in L2,
-        and std-sigma Gaussian noise costs Δ²/(2σ²), charged first. (Continuous float noise on a real statistic.)
+        one unit (k rows, triangle inequality) by k times that, and std-sigma Gaussian noise costs (kΔ)²/(2σ²),
+        charged first. (Continuous float noise on a real statistic.)
         """
         d = len(binnings)
-        delta = off_diagonal_sensitivity(d, bound)
+        delta = self.max_rows_per_unit * off_diagonal_sensitivity(d, bound)
         cols = [b.column for b in binnings]
         self._node(budget).spend(step, "gaussian", gaussian_rho(sigma, delta), columns=cols, sigma=sigma,
                                  sensitivity=delta, row_norm_bound=bound,
@@ -188,7 +259,15 @@ class PrivateTable:
     def training_rows(self, columns: Sequence[str], plan: Any, step: str,
                       budget: PrivacyBudget | None = None) -> TrainingRows:
         """Raw rows for DP-SGD, handed out only against a calibrated plan (`DpSgdPlan`) that fits the DP-SGD share of
-        `budget` (`budget.dpsgd`); the plan's epsilon is charged there first."""
+        `budget` (`budget.dpsgd`); the plan's epsilon is charged there first.
+
+        DP-SGD clips each row's gradient and its accountant is per row, so a unit of k > 1 rows is refused here (and by
+        `SynthesisConfig` before anything is read); with k = 1 the bounded table has one row per unit and the per-row
+        guarantee is the per-unit one."""
+        if self.max_rows_per_unit > 1:
+            raise ConfigError(f"DP-SGD accounts per row; max_rows_per_unit={self.max_rows_per_unit} > 1 is not "
+                              "supported.", table=self.relation_name,
+                              fix="use max_rows_per_unit: 1 or a marginal generator (aim, mst, copula).")
         node = self._node(budget)
         allowance = node.dpsgd_allowance()
         if allowance is None:

@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 
 from ..accounting.budget import PrivacyBudget
-from ..accounting.zcdp import sigma_for_rho
 from ..errors import ConfigError, InputError
 from ..measurement.binning import Binning, CategoricalBinning, NumericBinning
 from ..measurement.engine import SourceColumn, TypeFamily
@@ -414,7 +413,7 @@ def resolve_domains(private: PrivateTable, spec: TableSpec, budget: PrivacyBudge
                           table=spec.name, column=needing[0],
                           fix="declare categories/bounds for them in the column spec, or give preprocessing a share "
                               "of epsilon (setting domain_share > 0).")
-    sigma = sigma_for_rho(rho / n_measurements) if n_measurements else None
+    sigma = private.sigma_for(rho / n_measurements) if n_measurements else None   # includes the unit's k
     delta_each = delta_threshold / n_thresholded if n_thresholded else 0.0
     domains: list[ColumnDomain] = []
     identifiers: list[tuple[str, str]] = []

@@ -51,6 +51,15 @@ def test_synthesize_csv_writes_output_and_release_record(small_csv, spec_yml, tm
     assert len(lines) == 1 and "epsilon=1" in lines[0] and "250 rows" in lines[0]
 
 
+def test_synthesize_with_a_person_level_unit_states_it_in_the_record(small_csv, tmp_path):
+    out = tmp_path / "syn.csv"
+    assert main(["synthesize", str(small_csv), "--out", str(out), "--epsilon", "1", "--generator", "mst",
+                 "--privacy-unit", "caseid", "--max-rows-per-unit", "2", "--option", "iters=30"]) == 0
+    record = json.loads(Path(str(out) + ".release.json").read_text())
+    assert record["neighbouring"] == "add/remove one caseid (all its rows), at most 2 rows each"
+    assert record["privacy_unit"]["max_rows_per_unit"] == 2 and record["columns"]["caseid"]["privacy_unit"] is True
+
+
 def test_synthesize_parquet_round_trip_with_delta(small_csv, tmp_path):
     src = tmp_path / "crashes.parquet"
     duckdb.execute(f"COPY (SELECT * FROM read_csv_auto('{small_csv}')) TO '{src}' (FORMAT parquet)")

@@ -31,10 +31,13 @@ def _sigmas(record, prefix):
 AIM_FAST = {"iters": 5, "final_iters": 5}
 
 
-@pytest.mark.parametrize("generator,options", [("mst", {"iters": 20}), ("aim", {"rounds": 8, **AIM_FAST}),
-                                               ("aim", {"rounds": 4, **AIM_FAST}), ("copula", {})])
-def test_forecast_noise_equals_the_generators_measurement_noise(frame, generator, options):
-    config = SynthesisConfig(epsilon=1.0, generator=generator, options=options, seed=0)
+@pytest.mark.parametrize("generator,options,unit", [
+    ("mst", {"iters": 20}, None), ("aim", {"rounds": 8, **AIM_FAST}, None), ("aim", {"rounds": 4, **AIM_FAST}, None),
+    ("copula", {}, None), ("mst", {"iters": 20}, 2), ("aim", {"rounds": 8, **AIM_FAST}, 2), ("copula", {}, 3)])
+def test_forecast_noise_equals_the_generators_measurement_noise(frame, generator, options, unit):
+    """Also under a privacy unit of at most k rows per caseid: every sigma k times the row-level one, on both sides."""
+    units = {"privacy_unit": "caseid", "max_rows_per_unit": unit} if unit else {}
+    config = SynthesisConfig(epsilon=1.0, generator=generator, options=options, seed=0, **units)
     spec = TableSpec.from_dict("nassCDS", DECLARED)
     fc = forecast(spec, config, rows=len(frame))
     record = synthesize_table(PandasEngine(frame, "nassCDS"), DECLARED, config).record
@@ -50,6 +53,11 @@ def test_forecast_noise_equals_the_generators_measurement_noise(frame, generator
         assert measured[0] == pytest.approx(fc.two_way[0].sigma, rel=1e-9)
     if generator == "copula":
         assert fc.two_way == () and fc.correlation_noise is not None
+        correlation = [s for s in record.spend if s["step"] == "copula:correlation"]
+        assert correlation[0]["detail"]["sigma"] == pytest.approx(fc.correlation_noise * len(frame), rel=1e-9)
+    if unit:
+        row_level = forecast(spec, SynthesisConfig(epsilon=1.0, generator=generator, options=options), len(frame))
+        assert fc.one_way[0].sigma == pytest.approx(unit * row_level.one_way[0].sigma, rel=1e-12)
 
 
 def test_preprocessing_share_and_discovery_noise_match_the_resolver(frame):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import duckdb
@@ -146,3 +147,22 @@ def test_a_deep_generator_without_the_deep_extra_is_refused_before_any_charge(se
     assert "'dp-tvae'" in str(info.value) and "torch" in str(info.value)
     exists = session.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'dpsynth_ledger'")
     assert exists.fetchall()[0][0] == 0
+
+
+def test_the_ledger_row_states_the_privacy_unit(session):
+    """`privacy_unit` in the model config: the release bounds each case to k rows and the ledger's record says so."""
+    run_model(session, make_node({**FAST, "privacy_unit": "caseid", "max_rows_per_unit": 2}))
+    loc = L.LedgerLocation("main", "memory")
+    (record_json,) = session.execute(f"SELECT record_json FROM {loc.ledger}").fetchone()
+    record = json.loads(record_json)
+    assert record["neighbouring"] == "add/remove one caseid (all its rows), at most 2 rows each"
+    assert record["privacy_unit"]["column"] == "caseid" and record["privacy_unit"]["max_rows_per_unit"] == 2
+
+
+def test_a_unit_setting_that_cannot_work_is_refused_before_any_charge(session):
+    with pytest.raises(ConfigError, match="no privacy_unit"):
+        run_model(session, make_node({**FAST, "max_rows_per_unit": 2}))
+    with pytest.raises(SpecError, match="privacy_unit names column 'patient'"):
+        run_model(session, make_node({**FAST, "privacy_unit": "patient"}))
+    exists = session.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'dpsynth_ledger'")
+    assert exists.fetchall()[0][0] == 0                        # refused before the ledger was even opened

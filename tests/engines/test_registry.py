@@ -61,8 +61,11 @@ class ToyEngine(RelationEngine):
     def fetch_rows(self, columns):
         return self._frame.fetch_rows(columns)
 
-    def partition_rows(self, fraction, salt):
-        return self._frame.partition_rows(fraction, salt)
+    def partition_rows(self, fraction, salt, unit=None):
+        return self._frame.partition_rows(fraction, salt, unit)
+
+    def bound_rows_per_unit(self, unit, max_rows, salt):
+        return self._frame.bound_rows_per_unit(unit, max_rows, salt)
 '''
 
 

@@ -11,9 +11,13 @@ import pandas as pd
 import pytest
 from warehouse_cases import (
     BINNINGS,
+    UNIT,
     binning_cases,
+    bounded_counts,
     duckdb_engine,
+    expected_bounded_counts,
     fitted_mst,
+    is_sub_multiset,
     normalised_counts,
     row_strings,
     source_frame,
@@ -139,6 +143,26 @@ def test_partition_splits_copies_of_a_row_like_distinct_rows(spark):
 
 def _fetched_row(spark, frame, index, columns):
     return SparkEngine(spark_frame(spark, frame.iloc[[index]]), "t").fetch_rows(columns)
+
+
+def test_bounded_counts_equal_duckdb_and_keep_source_rows(engines):
+    """At most k rows per unit (null keys one unit): the counts that do not depend on which rows the hash kept equal
+    DuckDB's and the source's; the kept rows are source rows."""
+    sp, duck = engines
+    salt, k = b"a secret salt", 3
+    counts = bounded_counts(sp, k, salt)
+    assert counts == bounded_counts(duck, k, salt)
+    expected = expected_bounded_counts(source_frame(), k)
+    assert counts["rows"] == expected["rows"] and counts["per_unit"] == expected["per_unit"]
+    columns = list(source_frame().columns)
+    assert is_sub_multiset(sp.bound_rows_per_unit(UNIT, k, salt).fetch_rows(columns), sp.fetch_rows(columns))
+
+
+def test_partition_by_unit_keeps_each_unit_on_one_side(engines):
+    sp, _ = engines
+    sides = [e.fetch_rows([UNIT]) for e in sp.partition_rows(0.5, b"salt", UNIT)]
+    keys = [set(side[UNIT].map(lambda v: v if isinstance(v, str) else None)) for side in sides]
+    assert not keys[0] & keys[1] and len(sides[0]) + len(sides[1]) == len(source_frame())
 
 
 def test_partition_fraction_is_read_as_an_unsigned_hash(spark):

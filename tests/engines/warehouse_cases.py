@@ -107,6 +107,36 @@ def row_strings(frame: pd.DataFrame) -> list[tuple[str, ...]]:
     return sorted(tuple(_text(v) for v in row) for row in frame.itertuples(index=False, name=None))
 
 
+# ---- contribution bounding (privacy unit) ----------------------------------------------------------------------
+
+UNIT = "name"   # the unit key: text with a quote, a backslash and nulls (rows with a null key are one unit)
+# binnings of the key itself: after bounding, their counts are min(rows of the unit, k) summed per cell whichever rows
+# an engine's hash kept, so every engine must give DuckDB's numbers
+UNIT_BINNINGS = (BINNINGS["name"], BINNINGS["name_no_other_no_null"])
+
+
+def bounded_counts(engine, max_rows: int, salt: bytes) -> dict:
+    """What of a relation bounded to `max_rows` rows per `UNIT` does not depend on which rows the hash picked."""
+    bounded = engine.bound_rows_per_unit(UNIT, max_rows, salt)
+    out = {f"cells{i}": bounded.count_cells([b]).tolist() for i, b in enumerate(UNIT_BINNINGS)}
+    return {"rows": sum(out["cells0"]), "per_unit": normalised_counts(bounded.count_values(UNIT)), **out}
+
+
+def expected_bounded_counts(frame: pd.DataFrame, max_rows: int) -> dict:
+    """`bounded_counts` computed from the source frame directly (the reference)."""
+    sizes = frame[UNIT].value_counts(dropna=False)
+    per_unit = {v: min(int(n), max_rows) for v, n in sizes.items() if isinstance(v, str)}
+    nulls = min(int(frame[UNIT].isna().sum()), max_rows)
+    return {"rows": sum(per_unit.values()) + nulls, "per_unit": per_unit, "nulls": nulls}
+
+
+def is_sub_multiset(kept: pd.DataFrame, source: pd.DataFrame) -> bool:
+    """Every kept row is a source row (counted with multiplicity)."""
+    from collections import Counter
+
+    return not Counter(row_strings(kept)) - Counter(row_strings(source))
+
+
 # ---- a fixed fitted model for the sampling tests ---------------------------------------------------------------
 
 MODEL_SPEC = {"a": {"categories": ["x", "y", "z"]}, "b": {"categories": ["x", "y", "z"]},

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-RAW_CALL = re.compile(r"\.(count_cells|count_values|fetch_rows|partition_rows)\(")
+RAW_CALL = re.compile(r"\.(count_cells|count_values|fetch_rows|partition_rows|bound_rows_per_unit)\(")
 PACKAGES = ("dpsynth_core", "dbt_dpsynth", "dpsynth_cli", "python_models", "bench")
 
 
@@ -26,7 +26,12 @@ def test_no_raw_row_call_outside_the_measurement_layer():
 
 
 def test_the_measurement_layer_is_where_the_calls_are():
-    """Positive control: the same scan finds the measurement layer's own calls (all four methods)."""
+    """Positive control: the same scan finds the measurement layer's own calls (all five methods)."""
     found = raw_calls(sorted((ROOT / "dpsynth_core" / "measurement").rglob("*.py")))
     assert {m for line in found for m in RAW_CALL.findall(line)} == {"count_cells", "count_values", "fetch_rows",
-                                                                     "partition_rows"}
+                                                                     "partition_rows", "bound_rows_per_unit"}
+
+
+def test_the_scan_catches_a_bounding_call():
+    """The bounding transformation is a raw-row method: a call to it is what the scan reports."""
+    assert RAW_CALL.findall("bounded = engine.bound_rows_per_unit('patient_id', 2, salt)") == ["bound_rows_per_unit"]

@@ -69,3 +69,13 @@ def test_copies_of_a_row_are_split_like_distinct_rows(engine_kind):
         engine = DuckDBEngine(con.sql("select * from src"), "t", con)
     train, holdout = engine.partition_rows(0.25, b"salt")
     assert 400 < int(holdout.count_cells([])) < 600 and int(train.count_cells([])) + int(holdout.count_cells([])) == 2000
+
+
+def test_the_pandas_hash_is_keyed_for_numeric_columns_too():
+    """pandas applies its hash key to text only: numbers are hashed as text, so the salt decides every row's side."""
+    from dpsynth_core.measurement.pandas_engine import keyed_row_hash
+
+    frame = pd.DataFrame({"k": np.arange(500), "x": np.linspace(0.0, 1.0, 500)})
+    assert (keyed_row_hash(frame, b"one salt") != keyed_row_hash(frame, b"another salt")).mean() > 0.99
+    parts = [set(PandasEngine(frame).partition_rows(0.3, salt)[1].fetch_rows(["k"])["k"]) for salt in (b"a", b"b")]
+    assert parts[0] != parts[1]

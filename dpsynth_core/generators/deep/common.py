@@ -17,7 +17,6 @@ import torch
 
 from dpsynth_core.accounting.budget import PrivacyBudget
 from dpsynth_core.accounting.dpsgd import DpSgdPlan, calibrate_noise_multiplier
-from dpsynth_core.accounting.zcdp import sigma_for_rho
 from dpsynth_core.errors import ConfigError
 from dpsynth_core.generators.base import FittedSynthesizer, Generator
 from dpsynth_core.generators.deep.config import DeepConfig
@@ -77,7 +76,7 @@ class DeepGenerator(Generator):
             raise ConfigError(f"{self.name} needs a positive preprocessing rho, a DP-SGD share and its budget plan.",
                               table=table, fix="Call it through synthesize_table (its budget plan gives all three).")
         histogram_budget = budget.rest("histograms")
-        sigma = sigma_for_rho(histogram_budget.rho_total / len(domain.columns))
+        sigma = private.sigma_for(histogram_budget.rho_total / len(domain.columns))
         histograms = {c.name: private.measure([c.binning], sigma, step=f"{self.name}:preprocess:1way:{c.name}",
                                               budget=histogram_budget).astype(float) for c in domain.columns}
         dp_rows = dp_row_count(list(histograms.values()), [sigma] * len(histograms))

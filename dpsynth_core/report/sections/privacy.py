@@ -189,10 +189,20 @@ def _domains(evidence) -> list:
 
 def _not_covered(evidence) -> list:
     r = evidence.record
+    unit = r.get("privacy_unit") or {}
+    if unit.get("column"):
+        person = (f"Rows beyond the unit. The unit is {r.get('neighbouring')}: rows past "
+                  f"{unit.get('max_rows_per_unit')} per {unit.get('column')} were dropped at random before "
+                  "measurement, so the model sees at most that many rows of each; the synthetic keys are surrogates "
+                  "(one per row), so how many rows a unit has and how its rows relate are not modelled. An "
+                  "individual spread over several key values (two patient ids for one person) is protected per key "
+                  "value only.")
+    else:
+        person = (f"Persons with several rows. The unit is {r.get('neighbouring')}; a person with k rows is protected "
+                  f"at k² times rho in zCDP terms (group privacy). Declare `privacy_unit` (the person's key column) "
+                  f"and `max_rows_per_unit` when persons have several rows.")
     items = [
-        f"Persons with several rows. The unit is {r.get('neighbouring')}; a person with k rows is protected at "
-        f"k² times rho in zCDP terms (group privacy). Aggregate to one row per person upstream when persons are the "
-        f"unit.",
+        person,
         "What was declared public is not protected: the schema (column names and types), the declared domains, the "
         "settings (epsilon, rows, seed) and which releases happened (the ledger).",
         "The evaluation: the Utility and Privacy evaluation sections of this report, the metrics table and the "
