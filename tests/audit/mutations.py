@@ -64,7 +64,7 @@ def uncharged_selection() -> Iterator[None]:
 @contextlib.contextmanager
 def domain_from_data() -> Iterator[None]:
     """Category discovery without its threshold: every value present in the data is released (the canary's too)."""
-    with _patched(private_table, "threshold_for", lambda sigma, delta_threshold: -(2 ** 62)):
+    with _patched(private_table, "threshold_for", lambda sigma, delta_threshold, *unit: -(2 ** 62)):
         yield
 
 
@@ -73,7 +73,7 @@ def positional_split(seed: int) -> Callable:
     moves every later row between train and holdout."""
     from dpsynth_core.measurement.pandas_engine import PandasEngine
 
-    def split(engine, fraction: float):
+    def split(engine, fraction: float, unit=None):
         frame = getattr(engine, "frame", None)
         if frame is None:
             frame = engine.fetch_rows([c.name for c in engine.schema()])
