@@ -86,8 +86,8 @@ def test_over_the_cap_nothing_is_read_and_nothing_is_charged(session, monkeypatc
         raise AssertionError("data was read although the budget was exhausted")
 
     monkeypatch.setattr(dpsynth_core.api, "synthesize_table", must_not_run)
-    with pytest.raises(BudgetExceededError) as info:
-        run_model(session, make_node(FAST, caps={"patients": 1.2}))
+    with pytest.raises(BudgetExceededError) as info:     # a new release (refresh: always) no longer fits the cap
+        run_model(session, make_node({**FAST, "refresh": "always"}, caps={"patients": 1.2}))
     message = str(info.value)
     for part in ("'patients'", "spent epsilon=1", "requested epsilon=1", "cap epsilon=1.2"):
         assert part in message
@@ -99,6 +99,7 @@ def test_caps_recorded_by_the_hook_for_this_invocation_win(session):
 
     loc = L.LedgerLocation("main", "memory")
     L.ensure_tables(session, loc)
+    L.record_invocation(session, loc, get_invocation_id())        # what the on-run-start hook writes
     L.record_caps(session, loc, get_invocation_id(), {"patients": 0.5})
     with pytest.raises(BudgetExceededError, match="cap epsilon=0.5"):
         run_model(session, make_node(FAST, caps={"patients": 100.0}))
