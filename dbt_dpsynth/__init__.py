@@ -95,8 +95,12 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     the model reads several relations. A rebuild whose release fingerprint is unchanged serves the stored release
     (no new charge) unless the `refresh` policy or var `dpsynth_refresh` asks for a new one.
     """
+    from dpsynth_core.progress import reporting
+
+    label = str(getattr(getattr(dbt, "this", None), "identifier", None) or "model")
     try:
-        return _synthesize(dbt, session, relation, relation_name, overrides)
+        with reporting(_progress_logger(_logger(), label)):   # evaluation stages reach the dbt log too
+            return _synthesize(dbt, session, relation, relation_name, overrides)
     except DpsynthError as err:
         from .errors import one_line
 

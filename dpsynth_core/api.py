@@ -7,7 +7,7 @@ against the public schema, generator options) is checked first; only then does t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd

@@ -66,7 +66,8 @@ def test_three_line_model_is_recorded_stamped_and_capped(project):
     assert second.returncode == 0, second.stdout[-3000:]
     assert [s for (s,) in query(project, "SELECT status FROM main.dpsynth_ledger ORDER BY started_at")] == [
         "released", "reused"]
-    assert query(project, "SELECT comment FROM duckdb_tables() WHERE table_name = 'patients_synthetic'")[0][0] == comment
+    stamp = query(project, "SELECT comment FROM duckdb_tables() WHERE table_name = 'patients_synthetic'")[0][0]
+    assert stamp == comment                                                  # same release id in the comment
 
     # a new release: 1 + 1 composes (in rho) to about 1.4 > cap 1.2, refused before reading data
     third = run(project, "run", "--vars", "{dpsynth_refresh: [patients_synthetic]}")

@@ -108,8 +108,8 @@ def test_3_a_failed_gate_never_reaches_the_released_tables_view_or_table(project
     assert [s for s, _, _ in events(project, "patients_mst")] == ["released", "reused", "released"]
     assert [s for s, _, _ in events(project, "patients_candidate")] == ["released", "reused", "released"]
     # the raise is recorded with where it came from; the next invocation names the key again from dbt_project.yml
-    changes = query(project, "SELECT budget_key, cap_epsilon, previous_cap_epsilon, source, recorded_by "
-                             "FROM main.dpsynth_budget_caps WHERE previous_cap_epsilon IS NOT NULL ORDER BY recorded_at")
+    changes = query(project, "SELECT budget_key, cap_epsilon, previous_cap_epsilon, source, recorded_by FROM "
+                             "main.dpsynth_budget_caps WHERE previous_cap_epsilon IS NOT NULL ORDER BY recorded_at")
     assert changes == [("patients_gate", 25.0, 20.0, "--vars dpsynth_budgets", "ops-test"),
                        ("patients_gate", 20.0, 25.0, "var dpsynth_budgets", "ops-test")]
 

@@ -42,7 +42,8 @@ def test_failed_gate_skips_the_release_and_keeps_the_last_version(project):
     schema = project / "models" / "synthetic" / "schema.yml"
     strict = schema.read_text().replace(
         "      - dbt_dpsynth.dpsynth_utility_gate\n",
-        "      - dbt_dpsynth.dpsynth_utility_gate:\n          arguments: {thresholds: {marginal_tvd_2way: 0.0001}}\n", 1)
+        "      - dbt_dpsynth.dpsynth_utility_gate:\n"
+        "          arguments: {thresholds: {marginal_tvd_2way: 0.0001}}\n", 1)
     assert strict != schema.read_text()
     schema.write_text(strict)
     bad = run(project, "build", "--select", SELECT, "--indirect-selection", "cautious")
