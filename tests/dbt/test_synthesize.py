@@ -147,3 +147,23 @@ def test_a_deep_generator_without_the_deep_extra_is_refused_before_any_charge(se
     assert "'dp-tvae'" in str(info.value) and "torch" in str(info.value)
     exists = session.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'dpsynth_ledger'")
     assert exists.fetchall()[0][0] == 0
+
+
+def test_errors_raised_on_purpose_format_as_one_line_for_dbt(session):
+    """dbt-duckdb prints `traceback.format_exception(err)` for a failed Python model: a ConfigError must come out as
+    its one line (still a ConfigError for callers), a bug keeps its traceback."""
+    import traceback
+
+    with pytest.raises(ConfigError) as info:
+        run_model(session, make_node({**FAST, "epsilonn": 1}))
+    text = "".join(traceback.format_exception(info.value))
+    assert text.startswith("dpsynth.ConfigError: ") and "epsilonn" in text and "Fix:" in text
+    assert text.count("\n") == 1 and "Traceback" not in text
+    assert "Traceback" in "".join(traceback.format_exception(*_raised(RuntimeError("a bug"))))
+
+
+def _raised(err):
+    try:
+        raise err
+    except BaseException as caught:  # noqa: BLE001
+        return type(caught), caught, caught.__traceback__
