@@ -5,20 +5,30 @@
         dbt.config(materialized="table", dpsynth={"epsilon": 1.0, "generator": "mst", "budget_key": "patients"})
         return dbt_dpsynth.synthesize(dbt, session, dbt.ref("patients"))
 
-Flow (nothing private is read before step 4):
-1. settings from the node (config + column meta) and keyword overrides -> SynthesisConfig + column specs (validated);
-2. the ledger for this invocation is located and the caps recorded by the `on_run_start` hook are read;
-3. cap check and a 'reserved' ledger row, in one serialised, committed transaction (over the cap: BudgetExceededError,
-   nothing written);
-4. the release is synthesised (reads the source through its engine, `engines.engine_for`: push-down);
-5. the row becomes 'released' with the spend breakdown (or 'failed' with the error; the charge stays);
-6. the synthetic DataFrame is returned for dbt to materialise.
+Flow (nothing private is read before step 5):
+1. settings from the node (config + column meta) and keyword overrides -> SynthesisConfig + column specs (validated),
+   and the release's fingerprint (`fingerprint.py`: everything public that defines it);
+2. the ledger for this invocation is located (the `on_run_start` hook's invocation row);
+3. reuse: when the model's newest released row with this fingerprint has a stored model and neither the model's
+   `refresh` policy nor var `dpsynth_refresh` asks for a new release, the stored model is re-sampled with its stored
+   seed (same rows, same release id), a 'reused' ledger row (not a charge) is written, and the frame is returned;
+4. otherwise: cap check and a 'reserved' ledger row, in one serialised, committed transaction (over the cap in force:
+   BudgetExceededError, nothing written);
+5. the release is synthesised (reads the source through its engine, `engines.engine_for`: push-down);
+6. the row becomes 'released' with the spend breakdown, and the fitted model is stored, in one transaction (or the
+   row becomes 'failed' with the error; the charge stays);
+7. the synthetic DataFrame is returned for dbt to materialise.
+Errors raised on purpose reach dbt as one line (`errors.one_line`).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+from dataclasses import dataclass
 from typing import Any
+
+from dpsynth_core.errors import DpsynthError
 
 __version__ = "0.1.0"
 __all__ = ["budget_status_table", "release_catalogue_table", "synthesize", "__version__"]
@@ -42,12 +52,16 @@ def _invocation_id() -> str | None:
         return None
 
 
+def _shown(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def _progress_logger(log, model_name: str):
-    """Per-epoch DP-SGD progress (epsilon spent so far, losses) into the dbt log."""
+    """Progress events (AIM rounds, MST stages, DP-SGD epochs, sampling) into the dbt log at info level. The events
+    carry public facts and DP outputs only (see GeneratorContext.report)."""
 
     def report(event: str, info: dict) -> None:
-        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in info.items()
-                          if not isinstance(v, (dict, list)))
+        shown = ", ".join(f"{k}={_shown(v)}" for k, v in info.items() if not isinstance(v, (dict, list)))
         log.info(f"dpsynth: {model_name}: {event}: {shown}")
 
     return report
@@ -61,13 +75,39 @@ def _this(dbt) -> tuple[str | None, str | None, str | None]:
     return repr(this), getattr(this, "database", None) or None, getattr(this, "schema", None) or None
 
 
+@dataclass(frozen=True)
+class _Model:
+    """Who is releasing: the dbt model (public names only)."""
+
+    name: str                   # the model's name (messages, metrics rows, var dpsynth_refresh)
+    unique_id: str              # the node's unique_id (ledger `model`); the name outside dbt
+    source_id: str              # the source's identity (ledger `source_relation`)
+    target: str | None          # rendered target relation (ledger `target_relation`)
+    database: str | None
+    default_schema: str | None
+
+
 def synthesize(dbt, session, relation, *, relation_name: str | None = None, **overrides: Any):
     """Build a DP synthetic version of `relation` (what `dbt.ref`/`dbt.source` returns); returns a DataFrame.
 
     Keyword overrides take precedence over the model's `dpsynth` config (epsilon, delta, generator, rows, seed,
-    budget_key, target, holdout, privacy_unit, max_rows_per_unit, options, columns, ledger_schema). `relation_name`
-    names the source when the model reads several relations.
+    budget_key, target, holdout, privacy_unit, max_rows_per_unit, options, columns, ledger_schema, refresh).
+    `relation_name` names the source when the model reads several relations. A rebuild whose release fingerprint is unchanged serves the stored release
+    (no new charge) unless the `refresh` policy or var `dpsynth_refresh` asks for a new one.
     """
+    from dpsynth_core.progress import reporting
+
+    label = str(getattr(getattr(dbt, "this", None), "identifier", None) or "model")
+    try:
+        with reporting(_progress_logger(_logger(), label)):   # evaluation stages reach the dbt log too
+            return _synthesize(dbt, session, relation, relation_name, overrides)
+    except DpsynthError as err:
+        from .errors import one_line
+
+        raise one_line(err) from None   # dbt shows its one-line message, not a Python traceback
+
+
+def _synthesize(dbt, session, relation, relation_name: str | None, overrides: dict[str, Any]):
     from dpsynth_core.api import with_unit_identifier
     from dpsynth_core.schema import TableSpec
 
@@ -75,6 +115,7 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     from . import metrics as metricsmod
     from .engines import engine_for
     from .extras import require_for_generator
+    from .fingerprint import release_fingerprint
 
     log = _logger()
     node = cfgmod.find_node()
@@ -90,12 +131,20 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     spec = TableSpec.from_dict(short_name, columns, schema)    # spec errors surface before anything is charged
     spec = with_unit_identifier(spec, settings.synthesis.unit)  # the privacy unit's key: an identifier
     gates = metricsmod.gate_settings(settings.gates, short_name) if settings.synthesis.holdout > 0 else None
+    fingerprint = release_fingerprint(source=source_id, schema=[(c.name, c.type) for c in schema], spec=spec,
+                                      synthesis=settings.synthesis)
 
     target, database, default_schema = _this(dbt)
+    who = _Model(model_name, str((node or {}).get("unique_id") or model_name), source_id, target, database,
+                 default_schema)
     con = session.cursor()                                     # own connection: ledger commits are independent
     try:
-        release, location = _release_with_ledger(con, engine, spec, settings, node, model_name, source_id, target,
-                                                 database, default_schema, log)
+        book = _open_ledger(con, settings, who, log)
+        reusable = _reusable_release(book, settings, who, fingerprint, log)
+        if reusable is not None:
+            return _serve_stored_release(book, reusable, settings, who, log)
+        release = _release_with_ledger(book, engine, spec, settings, who, fingerprint, log)
+        location = book.location
         if gates is not None:   # a holdout was kept: evaluate the release and store the metrics for the gate tests
             report = metricsmod.evaluate_release(release, spec, settings.synthesis.target, *gates)
             n = metricsmod.write_metrics(con, location, report.to_records(release.record.release_id, model_name))
@@ -107,49 +156,111 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     return release.data
 
 
-def _release_with_ledger(con, engine, spec, settings, node, model_name, source_id, target, database, default_schema,
-                         log):
-    """Cap check + reservation (committed) -> synthesis -> released/failed row. Returns the Release."""
-    from dpsynth_core.api import synthesize_table
-
+def _open_ledger(con, settings, who: _Model, log):
+    """The invocation's Ledger (tables ensured). Without the package's on-run-start hook, caps from the model config
+    are recorded in the caps history first (keys it names only; the others keep the caps they have)."""
     from . import config as cfgmod
     from . import ledger as ledgermod
 
-    synthesis = settings.synthesis
     invocation_id = _invocation_id()
-    location = ledgermod.locate(con, invocation_id=invocation_id, database=database,
-                                default_schema=default_schema or "main", explicit_schema=settings.ledger_schema)
+    location = ledgermod.locate(con, invocation_id=invocation_id, database=who.database,
+                                default_schema=who.default_schema or "main", explicit_schema=settings.ledger_schema)
     ledgermod.ensure_tables(con, location)
-    caps = ledgermod.read_caps(con, location, invocation_id)
-    caps_where = "var 'dpsynth_budgets' (recorded by on-run-start)"
-    if caps is None:
+    if not ledgermod.invocation_recorded(con, location, invocation_id) and settings.caps_from_config:
         caps = ledgermod.validate_caps(settings.caps_from_config, where=f"model config {cfgmod.CAPS_CONFIG_KEY!r}")
-        caps_where = f"model config {cfgmod.CAPS_CONFIG_KEY!r}"
-    cap = caps.get(settings.budget_key)
-    if cap is None:
-        log.warning(f"dpsynth: budget_key {settings.budget_key!r} has no cap in {caps_where}; this release is "
-                    "recorded in the ledger but no cap limits the key's cumulative spend.")
+        for change in ledgermod.record_caps(con, location, invocation_id, caps, recorded_by=None,
+                                            source=f"model config {cfgmod.CAPS_CONFIG_KEY} of {who.name}"):
+            log.info(f"dpsynth: cap of budget_key {change.budget_key!r} set to {change.cap_epsilon:g} (was "
+                     f"{change.previous_cap_epsilon}) from the model config of {who.name}")
+    return ledgermod.Ledger(con, location)
 
+
+def _release_request(settings, who: _Model):
+    from . import ledger as ledgermod
+
+    synthesis = settings.synthesis
     plan = synthesis.budget_plan()
-    request = ledgermod.ReleaseRequest(
-        source_relation=source_id, model=(node or {}).get("unique_id") or model_name, target_relation=target,
+    return ledgermod.ReleaseRequest(
+        source_relation=who.source_id, model=who.unique_id, target_relation=who.target,
         budget_key=settings.budget_key, generator=synthesis.generator, epsilon=synthesis.epsilon,
         delta=synthesis.resolved_delta(), delta_conversion=plan.delta_conversion, rho=plan.rho,
-        accountant=plan.accountant, seed=synthesis.seed, rows=synthesis.rows, invocation_id=invocation_id,
+        accountant=plan.accountant, seed=synthesis.seed, rows=synthesis.rows, invocation_id=_invocation_id(),
         epsilon_other=plan.epsilon_other)
-    book = ledgermod.Ledger(con, location)
-    reservation = book.reserve(request, cap)                   # raises BudgetExceededError; nothing charged then
+
+
+def _reusable_release(book, settings, who: _Model, fingerprint, log):
+    """The stored release to serve instead of a new one, or None (then the log says why a new release is made)."""
+    from . import ledger as ledgermod
+    from . import model_store, refresh
+
+    stored = model_store.find_reusable(book.con, book.location, model=who.unique_id, target_relation=who.target,
+                                       fingerprint=fingerprint.digest)
+    asked = refresh.requested(ledgermod.refresh_requests(book.con, book.location, _invocation_id()), who.name,
+                              who.unique_id)
+    decision = refresh.decide(settings.refresh, asked=asked, stored_at=stored.released_at if stored else None,
+                              now=ledgermod._now())
+    if decision.reuse:
+        return stored
+    log.info(f"dpsynth: {who.name}: a new release (fingerprint {fingerprint.short}): {decision.reason}")
+    return None
+
+
+def _serve_stored_release(book, stored, settings, who: _Model, log):
+    """Re-sample the stored model with its stored seed (post-processing: no new privacy cost) and record a 'reused'
+    ledger row; the same rows as when it was released."""
+    from . import model_store
+
+    fitted = model_store.load(book.con, book.location, stored)
+    progress = _progress_logger(log, who.name)
+    progress("sample", {"rows": stored.rows, "reused_release": stored.release_id})
+    data = fitted.sample(stored.rows, stored.sample_seed)
+    reuse = book.record_reuse(_release_request(settings, who), stored.release_id, stored.rows, stored.sample_seed)
+    cap = f" of cap {reuse.cap_epsilon:g}" if reuse.cap_epsilon is not None else " (no cap)"
+    log.info(f"dpsynth: {who.name}: reused release {stored.release_id} (fingerprint {stored.fingerprint[:12]} "
+             f"unchanged, released {stored.released_at:%Y-%m-%d %H:%M:%S} UTC): {stored.rows} rows re-sampled from "
+             f"its stored model; no new charge (budget_key {settings.budget_key!r} stays at composed epsilon="
+             f"{reuse.cumulative_epsilon:.4g}{cap}). A data refresh upstream needs a new release: "
+             f"--vars '{{dpsynth_refresh: [{who.name}]}}'.")
+    return data
+
+
+def _release_with_ledger(book, engine, spec, settings, who: _Model, fingerprint, log):
+    """Cap check + reservation (committed) -> synthesis -> released row + stored model (one transaction) or a failed
+    row. Returns the Release."""
+    from dpsynth_core import __version__ as core_version
+    from dpsynth_core.api import synthesize_table
+    from dpsynth_core.serialization import model_to_text
+
+    from . import ledger as ledgermod
+    from . import model_store
+
+    synthesis = settings.synthesis
+    if ledgermod.caps_in_force(book.con, book.location).get(settings.budget_key) is None:
+        log.warning(f"dpsynth: budget_key {settings.budget_key!r} has never had a cap (var 'dpsynth_budgets'); this "
+                    "release is recorded in the ledger but no cap limits the key's cumulative spend.")
+    request = _release_request(settings, who)
+    reservation = book.reserve(request)                   # cap in force; BudgetExceededError: nothing charged then
+    cap = reservation.cap_epsilon
     log.info(f"dpsynth: reserved epsilon={synthesis.epsilon:g} (rho={request.rho:.4g}) on budget_key "
-             f"{settings.budget_key!r} for {model_name}; cumulative epsilon={reservation.cumulative_epsilon:.4g}"
+             f"{settings.budget_key!r} for {who.name}; cumulative epsilon={reservation.cumulative_epsilon:.4g}"
              + (f" of cap {cap:g}" if cap is not None else " (no cap)"))
+    # the seed the rows are sampled with is stored with the model, so a reuse serves the same rows
+    sample_seed = synthesis.seed if synthesis.seed is not None else secrets.randbits(62)
     try:
-        release = synthesize_table(engine, spec, synthesis, progress=_progress_logger(log, model_name))
+        release = synthesize_table(engine, spec, synthesis, progress=_progress_logger(log, who.name),
+                                   sample_seed=sample_seed)
+        stored = model_store.StoredModel(
+            release_id=release.record.release_id, model=who.unique_id, target_relation=who.target,
+            fingerprint=fingerprint.digest, fingerprint_json=fingerprint.document, generator=synthesis.generator,
+            library_version=core_version, sample_seed=sample_seed, rows=len(release.data),
+            state_text=model_to_text(release.model))
+        release_id = book.finish_released(reservation, release.record.to_dict(), stored)
     except BaseException as err:
         book.finish_failed(reservation, err)
         raise
-    release_id = book.finish_released(reservation, release.record.to_dict())
-    log.info(f"dpsynth: {model_name}: {release.record.summary()}; ledger {location.ledger} release_id={release_id}")
-    return release, location
+    log.info(f"dpsynth: {who.name}: {release.record.summary()}; ledger {book.location.ledger} "
+             f"release_id={release_id}")
+    return release
 
 
 def _ledger_of_model(dbt, session):

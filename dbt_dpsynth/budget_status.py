@@ -3,6 +3,7 @@ budget`, `dpsynth ledger`) and the package's dbt models (`dpsynth_budget_status`
 they show the same numbers.
 
 Everything here reads the ledger only (public bookkeeping: which releases happened at which epsilon), never a source.
+'reused' ledger rows (a stored release re-materialised) are counted and shown, never charged.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 
 from dpsynth_core.accounting.composition import compose
 
-from .ledger import CHARGED_STATUSES, Ledger, LedgerLocation
+from .ledger import CHARGED_STATUSES, REUSED_STATUS, Ledger, LedgerLocation, cap_history, caps_in_force
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,8 @@ class KeyStatus:
 
     Attributes:
         budget_key: the key.
-        cap_epsilon: the cap in force (see `caps_in_force`); None when the key never had one.
+        cap_epsilon: the cap in force (see `ledger.caps_in_force`: the newest row of the caps history, never dropped
+            because an invocation did not name the key); None when the key never had one.
         spent_epsilon: composed epsilon of every charged release of the key (zCDP rho-composition, basic composition
             for DP-SGD parts; the ledger's own arithmetic, `dpsynth_core.accounting.composition.compose`).
         remaining_epsilon: cap - spent, floored at 0 (None without a cap). The ledger decides by composing the next
@@ -33,8 +35,11 @@ class KeyStatus:
         spent_rho: summed rho of the zCDP parts.
         releases: charged ledger rows (every status: reserved, released, failed).
         released, failed, reserved: the charged rows by status.
-        last_release_id, last_release_model, last_release_status, last_release_at: the newest ledger row of the key
-            (finished_at, or started_at while it is still reserved).
+        last_release_id, last_release_model, last_release_status, last_release_at: the key's newest charged ledger
+            row, i.e. its newest release attempt (finished_at, or started_at while it is still reserved).
+        reused: 'reused' rows of the key (stored releases served again; not charged); last_reused_at the newest.
+        cap_changes: rows of the caps history for the key; cap_set_at, cap_set_by, cap_source,
+            cap_previous_epsilon: the newest of them (when, who, from where, and the cap it replaced).
     """
 
     budget_key: str
@@ -52,6 +57,13 @@ class KeyStatus:
     last_release_model: str | None
     last_release_status: str | None
     last_release_at: _dt.datetime | None
+    reused: int = 0
+    last_reused_at: _dt.datetime | None = None
+    cap_changes: int = 0
+    cap_set_at: _dt.datetime | None = None
+    cap_set_by: str | None = None
+    cap_source: str | None = None
+    cap_previous_epsilon: float | None = None
 
 
 # one row per ledger row: the catalogue's columns, in order
@@ -59,49 +71,47 @@ CATALOGUE_COLUMNS = ("release_id", "model", "target_relation", "source_relation"
                      "epsilon", "delta", "accountant", "status", "rows", "started_at", "finished_at", "invocation_id")
 
 
-def caps_in_force(con, location: LedgerLocation) -> dict[str, float]:
-    """`{budget_key: cap}`: the newest cap recorded for each key in the caps table (by the on-run-start hook of the
-    invocations that named it); a key never recorded there takes the cap on its newest ledger row (a cap from the
-    model config)."""
-    caps: dict[str, float] = {}
-    rows = con.execute(f"SELECT budget_key, cap_epsilon FROM {location.caps} WHERE budget_key IS NOT NULL "
-                       "AND cap_epsilon IS NOT NULL ORDER BY recorded_at").fetchall()
-    for key, cap in rows:
-        caps[str(key)] = float(cap)   # later rows win
-    rows = con.execute(f"SELECT budget_key, cap_epsilon FROM {location.ledger} WHERE budget_key IS NOT NULL "
-                       "AND cap_epsilon IS NOT NULL ORDER BY started_at").fetchall()
-    from_ledger = {str(k): float(c) for k, c in rows}
-    return {**from_ledger, **caps}
-
-
 def budget_status(con, location: LedgerLocation) -> list[KeyStatus]:
     """One `KeyStatus` per budget key that has ledger rows or a recorded cap, sorted by key."""
     book = Ledger(con, location)
     caps = caps_in_force(con, location)
+    history: dict[str, list] = {}
+    for change in cap_history(con, location):
+        history.setdefault(change.budget_key, []).append(change)
+    marks = ", ".join("?" for _ in CHARGED_STATUSES)
     newest = {}
     for key, rid, model, status, started, finished in con.execute(
             f"SELECT budget_key, release_id, model, status, started_at, finished_at FROM {location.ledger} "
-            "WHERE budget_key IS NOT NULL ORDER BY started_at").fetchall():
+            f"WHERE budget_key IS NOT NULL AND status IN ({marks}) ORDER BY started_at",
+            list(CHARGED_STATUSES)).fetchall():
         newest[str(key)] = (rid, model, status, finished or started)
     counts: dict[str, dict[str, int]] = {}
-    marks = ", ".join("?" for _ in CHARGED_STATUSES)
-    for key, status, n in con.execute(
-            f"SELECT budget_key, status, count(*) FROM {location.ledger} WHERE budget_key IS NOT NULL "
-            f"AND status IN ({marks}) GROUP BY 1, 2", list(CHARGED_STATUSES)).fetchall():
+    last_reuse: dict[str, _dt.datetime] = {}
+    for key, status, n, last in con.execute(
+            f"SELECT budget_key, status, count(*), max(finished_at) FROM {location.ledger} WHERE budget_key IS NOT "
+            f"NULL AND status IN ({marks}, ?) GROUP BY 1, 2", [*CHARGED_STATUSES, REUSED_STATUS]).fetchall():
         counts.setdefault(str(key), {})[str(status)] = int(n)
+        if status == REUSED_STATUS:
+            last_reuse[str(key)] = last
     out = []
-    for key in sorted(set(newest) | set(caps)):
+    for key in sorted(set(newest) | set(caps) | set(counts)):
         total = compose(book.charged(key))
         cap = caps.get(key)
         last = newest.get(key, (None, None, None, None))
         by_status = counts.get(key, {})
+        changes = history.get(key, [])
+        latest = changes[-1] if changes else None
         out.append(KeyStatus(
             budget_key=key, cap_epsilon=cap, spent_epsilon=total.epsilon,
             remaining_epsilon=None if cap is None else max(cap - total.epsilon, 0.0),
             spent_epsilon_naive=total.epsilon_naive_sum, spent_delta=total.delta, spent_rho=total.rho,
             releases=total.releases, released=by_status.get("released", 0), failed=by_status.get("failed", 0),
             reserved=by_status.get("reserved", 0), last_release_id=last[0], last_release_model=last[1],
-            last_release_status=last[2], last_release_at=last[3]))
+            last_release_status=last[2], last_release_at=last[3], reused=by_status.get(REUSED_STATUS, 0),
+            last_reused_at=last_reuse.get(key), cap_changes=len(changes),
+            cap_set_at=latest.recorded_at if latest else None, cap_set_by=latest.recorded_by if latest else None,
+            cap_source=latest.source if latest else None,
+            cap_previous_epsilon=latest.previous_cap_epsilon if latest else None))
     return out
 
 
@@ -116,7 +126,9 @@ _STATUS_DTYPES = {"budget_key": "string", "cap_epsilon": "Float64", "spent_epsil
                   "remaining_epsilon": "Float64", "spent_epsilon_naive": "Float64", "spent_delta": "Float64",
                   "spent_rho": "Float64", "releases": "Int64", "released": "Int64", "failed": "Int64",
                   "reserved": "Int64", "last_release_id": "string", "last_release_model": "string",
-                  "last_release_status": "string", "last_release_at": "datetime64[us]"}
+                  "last_release_status": "string", "last_release_at": "datetime64[us]", "reused": "Int64",
+                  "last_reused_at": "datetime64[us]", "cap_changes": "Int64", "cap_set_at": "datetime64[us]",
+                  "cap_set_by": "string", "cap_source": "string", "cap_previous_epsilon": "Float64"}
 _CATALOGUE_DTYPES = {"release_id": "string", "model": "string", "target_relation": "string",
                      "source_relation": "string", "budget_key": "string", "generator": "string", "epsilon": "Float64",
                      "delta": "Float64", "accountant": "string", "status": "string", "rows": "Int64",

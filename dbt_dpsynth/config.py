@@ -33,8 +33,10 @@ from typing import Any, Mapping
 from dpsynth_core.config import SynthesisConfig
 from dpsynth_core.errors import ConfigError, SpecError
 
+from .refresh import RefreshPolicy
+
 # Settings the dbt glue reads itself; everything else goes to SynthesisConfig (which rejects unknown keys).
-GLUE_KEYS = ("columns", "ledger_schema", "gates")
+GLUE_KEYS = ("columns", "ledger_schema", "gates", "refresh")
 CAPS_CONFIG_KEY = "dpsynth_budgets"     # model config key holding caps when the on-run-start hook did not record any
 _MAX_FRAMES = 64
 
@@ -175,6 +177,7 @@ class ModelSettings:
     ledger_schema: str | None
     caps_from_config: dict[str, Any] | None
     gates: dict[str, Any] | None = None
+    refresh: RefreshPolicy = RefreshPolicy()
 
 
 def model_settings(raw: Mapping[str, Any], node: Mapping[str, Any] | None, source_name: str,
@@ -196,7 +199,8 @@ def model_settings(raw: Mapping[str, Any], node: Mapping[str, Any] | None, sourc
         raise ConfigError(f"ledger_schema={ledger_schema!r} must be a schema name.", table=model_name,
                           fix="write `ledger_schema: main` or drop it.")
     return ModelSettings(synthesis=synthesis, columns=column_specs(node, raw), budget_key=str(budget_key),
-                         ledger_schema=ledger_schema, caps_from_config=caps, gates=raw.get("gates"))
+                         ledger_schema=ledger_schema, caps_from_config=caps, gates=raw.get("gates"),
+                         refresh=RefreshPolicy.parse(raw.get("refresh"), model_name))
 
 
 def source_identity(node: Mapping[str, Any] | None, relation, override: str | None = None) -> tuple[str, str]:

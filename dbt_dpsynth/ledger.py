@@ -3,11 +3,18 @@
 Tables (same schema; created by the `dbt_dpsynth.on_run_start` hook, or here as a fallback for the CLI and for projects
 that run without the package's hooks):
 
-* `dpsynth_ledger`        one row per release attempt: status 'reserved' -> 'released' | 'failed'. Every row is
+* `dpsynth_ledger`        one row per release attempt: status 'reserved' -> 'released' | 'failed'. Every such row is
                           charged, whatever its status: once data may have been read, errors and logs are outputs too.
-* `dpsynth_budget_caps`   caps (epsilon) per budget_key as the dbt var `dpsynth_budgets` said at the start of each
-                          invocation, plus one marker row (budget_key NULL) that tells Python models where the hook
-                          put the ledger.
+                          A 'reused' row records that a stored release was re-materialised (same release_id as the
+                          released row it serves, zero epsilon): never charged, never composed.
+* `dpsynth_budget_caps`   the caps history: one row each time a key's cap (epsilon) is set or changed (by the var
+                          `dpsynth_budgets` at the start of an invocation, or a model config), with the previous cap,
+                          the source and who. The newest row of a key is its cap in force; a key never loses its cap
+                          because an invocation does not name it (`caps_in_force`).
+* `dpsynth_invocations`   one row per invocation that ran the hook: Python models find the ledger by it and read the
+                          vars they cannot see (`dpsynth_refresh`).
+* `dpsynth_models`        the fitted model of each release (`dbt_dpsynth.model_store`), written in the same
+                          transaction that marks the ledger row released.
 
 Composition across releases is done in rho (zCDP adds rho; conversion deltas add), with
 `dpsynth_core.accounting.composition.compose`, and reported both ways (composed epsilon and the plain sum).
@@ -37,13 +44,19 @@ from dpsynth_core.errors import BudgetExceededError, ConfigError
 from dpsynth_core.measurement.engine import Dialect
 
 from .engines import dialect as engine_dialect
-from .tables import CAPS, LEDGER
+from .tables import CAPS, INVOCATIONS, LEDGER, MODELS
 
 LEDGER_TABLE = LEDGER.table
 CAPS_TABLE = CAPS.table
+INVOCATIONS_TABLE = INVOCATIONS.table
+MODELS_TABLE = MODELS.table
 
-# Every status is charged: a reservation whose job died, a failure after data was read, a release.
+# Every status of a release attempt is charged: a reservation whose job died, a failure after data was read, a release.
 CHARGED_STATUSES = ("reserved", "released", "failed")
+# A stored release re-materialised without reading the source: recorded, not charged.
+REUSED_STATUS = "reused"
+# `Ledger.reserve(request)` without an explicit cap reads the key's cap in force inside the reservation transaction.
+CAP_IN_FORCE = object()
 _CAP_TOLERANCE = 1e-9          # float round-off when a release lands exactly on its cap
 _RETRIES = 8
 _LOCK = threading.Lock()
@@ -88,6 +101,14 @@ class LedgerLocation:
     def caps(self) -> str:
         return self.qualify(CAPS_TABLE)
 
+    @property
+    def invocations(self) -> str:
+        return self.qualify(INVOCATIONS_TABLE)
+
+    @property
+    def models(self) -> str:
+        return self.qualify(MODELS_TABLE)
+
 
 def _is_retryable(err: Exception) -> bool:
     import duckdb
@@ -114,12 +135,25 @@ def _in_transaction(con, work):
             raise
 
 
+def _columns_of(con, location: LedgerLocation, table: str) -> set[str]:
+    catalog = "AND table_catalog = ?" if location.database else ""
+    rows = con.execute(f"SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+                       f"{catalog}", [location.schema, table] + ([location.database] if location.database else []))
+    return {str(r[0]).lower() for r in rows.fetchall()}
+
+
 def ensure_tables(con, location: LedgerLocation) -> None:
-    """Create the ledger tables if missing (Python fallback of the `on_run_start` hook; idempotent)."""
+    """Create the ledger tables if missing and add the columns an older version's tables lack (Python fallback of
+    the `on_run_start` hook; idempotent)."""
+    tables = ((LEDGER, location.ledger), (CAPS, location.caps), (INVOCATIONS, location.invocations),
+              (MODELS, location.models))
+
     def work(c):
         c.execute(f"CREATE SCHEMA IF NOT EXISTS {location.schema_name}")
-        for table, qualified in ((LEDGER, location.ledger), (CAPS, location.caps)):
+        for table, qualified in tables:
             c.execute(table.create_sql(location.dialect, qualified))
+            for statement in table.add_columns_sql(location.dialect, qualified, _columns_of(c, location, table.table)):
+                c.execute(statement)
 
     with _LOCK:
         _in_transaction(con, work)
@@ -129,23 +163,17 @@ def locate(con, *, invocation_id: str | None, database: str | None, default_sche
            explicit_schema: str | None = None) -> LedgerLocation:
     """Find the ledger for this dbt invocation.
 
-    Order: an explicit `ledger_schema` setting; else the schema whose caps table has this invocation's marker row
+    Order: an explicit `ledger_schema` setting; else the schema whose invocations table has this invocation's row
     (written by the package's `on_run_start` hook, which knows `target.schema`); else the only existing ledger in the
     database; else `default_schema` (the tables are then created there).
     """
     if explicit_schema:
         return LedgerLocation(explicit_schema, database)
-    catalog_filter = "AND table_catalog = ?" if database else ""
-    params: list[Any] = [CAPS_TABLE] + ([database] if database else [])
-    schemas = [r[0] for r in con.execute(
-        f"SELECT DISTINCT table_schema FROM information_schema.tables WHERE table_name = ? {catalog_filter} "
-        "ORDER BY 1", params).fetchall()]
+    schemas = _schemas_with(con, LEDGER_TABLE, database)
     if invocation_id:
-        for schema in schemas:
-            loc = LedgerLocation(schema, database)
-            hit = con.execute(f"SELECT count(*) FROM {loc.caps} WHERE invocation_id = ?", [invocation_id]).fetchall()
-            if hit[0][0]:
-                return loc
+        for schema in _schemas_with(con, INVOCATIONS_TABLE, database):
+            if invocation_recorded(con, LedgerLocation(schema, database), invocation_id):
+                return LedgerLocation(schema, database)
     if len(schemas) == 1:
         return LedgerLocation(schemas[0], database)
     if len(schemas) > 1:
@@ -157,27 +185,117 @@ def locate(con, *, invocation_id: str | None, database: str | None, default_sche
     return LedgerLocation(default_schema, database)
 
 
-def read_caps(con, location: LedgerLocation, invocation_id: str | None) -> dict[str, float] | None:
-    """Caps recorded for this invocation by the `on_run_start` hook; None when the hook did not run."""
-    if not invocation_id:
-        return None
-    rows = con.execute(f"SELECT budget_key, cap_epsilon FROM {location.caps} WHERE invocation_id = ?",
+def _schemas_with(con, table: str, database: str | None) -> list[str]:
+    catalog_filter = "AND table_catalog = ?" if database else ""
+    params: list[Any] = [table] + ([database] if database else [])
+    return [r[0] for r in con.execute(
+        f"SELECT DISTINCT table_schema FROM information_schema.tables WHERE table_name = ? {catalog_filter} "
+        "ORDER BY 1", params).fetchall()]
+
+
+def _has_table(con, location: LedgerLocation, table: str) -> bool:
+    return location.schema in _schemas_with(con, table, location.database)
+
+
+def invocation_recorded(con, location: LedgerLocation, invocation_id: str | None) -> bool:
+    """Whether the package's on-run-start hook (or `record_invocation`) recorded this invocation here."""
+    if not invocation_id or not _has_table(con, location, INVOCATIONS_TABLE):
+        return False
+    rows = con.execute(f"SELECT count(*) FROM {location.invocations} WHERE invocation_id = ?",
                        [invocation_id]).fetchall()
-    if not rows:
-        return None
-    return {k: float(v) for k, v in rows if k is not None}
+    return bool(rows[0][0])
 
 
-def record_caps(con, location: LedgerLocation, invocation_id: str, caps: Mapping[str, float]) -> None:
-    """Python equivalent of the hook's cap recording (used by tests and by non-dbt callers)."""
-    now = _now()
-    rows = [(invocation_id, None, None, now)] + [(invocation_id, k, float(v), now) for k, v in caps.items()]
-
+def record_invocation(con, location: LedgerLocation, invocation_id: str, refresh: Sequence[str] = (),
+                      recorded_by: str | None = None) -> None:
+    """Python equivalent of the hook's invocation row (tests, non-dbt callers): id, time, who, `dpsynth_refresh`."""
     def work(c):
-        c.executemany(f"INSERT INTO {location.caps} VALUES (?, ?, ?, ?)", rows)
+        c.execute(f"INSERT INTO {location.invocations} (invocation_id, started_at, recorded_by, refresh_json) "
+                  "VALUES (?, ?, ?, ?)", [invocation_id, _now(), recorded_by, json.dumps(list(refresh))])
 
     with _LOCK:
         _in_transaction(con, work)
+
+
+def refresh_requests(con, location: LedgerLocation, invocation_id: str | None) -> list[str]:
+    """The model names var `dpsynth_refresh` listed for this invocation ('*' = every model); [] when none."""
+    if not invocation_recorded(con, location, invocation_id):
+        return []
+    out: list[str] = []
+    for (text,) in con.execute(f"SELECT refresh_json FROM {location.invocations} WHERE invocation_id = ?",
+                               [invocation_id]).fetchall():
+        out += [str(n) for n in json.loads(text or "[]")]
+    return out
+
+
+@dataclass(frozen=True)
+class CapChange:
+    """One row of the caps history: `budget_key` got `cap_epsilon` (was `previous_cap_epsilon`) at `recorded_at`."""
+
+    budget_key: str
+    cap_epsilon: float
+    previous_cap_epsilon: float | None
+    recorded_at: _dt.datetime | None
+    source: str | None
+    recorded_by: str | None
+    invocation_id: str | None
+
+
+def cap_history(con, location: LedgerLocation) -> list[CapChange]:
+    """Every recorded cap change, oldest first."""
+    if not _has_table(con, location, CAPS_TABLE):
+        return []
+    have = _columns_of(con, location, CAPS_TABLE)
+    optional = [c if c in have else f"NULL AS {c}" for c in ("previous_cap_epsilon", "source", "recorded_by")]
+    rows = con.execute(f"SELECT budget_key, cap_epsilon, {', '.join(optional)}, recorded_at, invocation_id "
+                       f"FROM {location.caps} WHERE budget_key IS NOT NULL AND cap_epsilon IS NOT NULL "
+                       "ORDER BY recorded_at").fetchall()
+    return [CapChange(str(k), float(c), None if p is None else float(p), at, src, who, inv)
+            for k, c, p, src, who, at, inv in rows]
+
+
+def caps_in_force(con, location: LedgerLocation) -> dict[str, float]:
+    """`{budget_key: cap}`: each key's newest cap in the caps history. A key with no history row but a cap on one of
+    its ledger rows (a release capped by an older version, or by a config the history never saw) keeps that cap: a
+    key that has ever had a cap is never treated as uncapped."""
+    caps: dict[str, float] = {}
+    if _has_table(con, location, LEDGER_TABLE):
+        for key, cap in con.execute(f"SELECT budget_key, cap_epsilon FROM {location.ledger} WHERE budget_key IS NOT "
+                                    "NULL AND cap_epsilon IS NOT NULL ORDER BY started_at").fetchall():
+            caps[str(key)] = float(cap)
+    for change in cap_history(con, location):
+        caps[change.budget_key] = change.cap_epsilon   # later rows win
+    return caps
+
+
+def read_caps(con, location: LedgerLocation, invocation_id: str | None) -> dict[str, float] | None:
+    """The caps in force, or None when the package's hook did not record this invocation (then a model config's
+    caps are recorded first, see `dbt_dpsynth.synthesize`)."""
+    if not invocation_recorded(con, location, invocation_id):
+        return None
+    return caps_in_force(con, location)
+
+
+def record_caps(con, location: LedgerLocation, invocation_id: str | None, caps: Mapping[str, float], *,
+                source: str = "record_caps", recorded_by: str | None = None) -> list[CapChange]:
+    """Record in the caps history each key of `caps` whose cap is new or differs from the one in force (the hook does
+    the same for var `dpsynth_budgets`). Keys not named keep their caps. Returns the changes written."""
+    def work(c) -> list[CapChange]:
+        in_force = caps_in_force(c, location)
+        now = _now()
+        changes = [CapChange(str(k), float(v), in_force.get(str(k)), now, source, recorded_by, invocation_id)
+                   for k, v in caps.items() if in_force.get(str(k)) is None
+                   or abs(in_force[str(k)] - float(v)) > 1e-12]
+        if changes:
+            c.executemany(
+                f"INSERT INTO {location.caps} (invocation_id, budget_key, cap_epsilon, recorded_at, "
+                "previous_cap_epsilon, source, recorded_by, policy_json) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                [(ch.invocation_id, ch.budget_key, ch.cap_epsilon, ch.recorded_at, ch.previous_cap_epsilon,
+                  ch.source, ch.recorded_by) for ch in changes])
+        return changes
+
+    with _LOCK:
+        return _in_transaction(con, work)
 
 
 def validate_caps(caps: Mapping[str, Any] | None, *, where: str) -> dict[str, float]:
@@ -235,6 +353,15 @@ class Reservation:
     cumulative_rho: float
 
 
+@dataclass(frozen=True)
+class Reuse:
+    """A recorded reuse: the release served, the key's cap in force and its composed spend (both unchanged)."""
+
+    release_id: str
+    cap_epsilon: float | None
+    cumulative_epsilon: float
+
+
 class Ledger:
     """Ledger I/O on one DuckDB connection (use a dedicated cursor: each call commits on its own)."""
 
@@ -254,22 +381,28 @@ class Ledger:
         keys = ("rho", "delta", "delta_conversion", "epsilon", "accountant", "epsilon_other")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
-    def reserve(self, request: ReleaseRequest, cap_epsilon: float | None) -> Reservation:
+    def reserve(self, request: ReleaseRequest, cap_epsilon: Any = CAP_IN_FORCE) -> Reservation:
         """Check the cap and insert a 'reserved' row in one serialised transaction.
 
+        Args:
+            request: what the release asks for.
+            cap_epsilon: the cap to check against; default: the key's cap in force (`caps_in_force`), read inside
+                the same transaction, so a cap recorded by a concurrent model is seen.
         Raises BudgetExceededError (and writes nothing) when composing the key's charged releases with this request
-        exceeds `cap_epsilon`. Without a cap (or without a budget_key) the row is recorded and nothing is refused.
+        exceeds the cap. Without a cap (or without a budget_key) the row is recorded and nothing is refused.
         """
         release_id = str(uuid.uuid4())
 
         def work(c) -> Reservation:
+            cap = cap_epsilon
+            if cap is CAP_IN_FORCE:
+                cap = caps_in_force(c, self.location).get(request.budget_key) if request.budget_key else None
             prior = self._charged(c, request.budget_key) if request.budget_key else []
             spent = compose(prior)
             total = compose(prior + [request.composition_entry()])
-            if cap_epsilon is not None and total.epsilon > cap_epsilon * (1 + _CAP_TOLERANCE):
-                raise BudgetExceededError(request.budget_key, spent.epsilon, request.epsilon, cap_epsilon,
-                                          total.epsilon)
-            res = Reservation(release_id, request, cap_epsilon, total.epsilon, total.epsilon_naive_sum, total.rho)
+            if cap is not None and total.epsilon > cap * (1 + _CAP_TOLERANCE):
+                raise BudgetExceededError(request.budget_key, spent.epsilon, request.epsilon, cap, total.epsilon)
+            res = Reservation(release_id, request, cap, total.epsilon, total.epsilon_naive_sum, total.rho)
             self._insert(c, res)
             return res
 
@@ -278,7 +411,7 @@ class Ledger:
 
     def _insert(self, con, res: Reservation) -> None:
         r = res.request
-        values = {
+        self._insert_row(con, {
             "release_id": res.release_id, "source_relation": r.source_relation, "model": r.model,
             "target_relation": r.target_relation, "budget_key": r.budget_key, "generator": r.generator,
             "epsilon": r.epsilon, "delta": r.delta, "delta_conversion": r.delta_conversion, "rho": r.rho,
@@ -287,27 +420,69 @@ class Ledger:
             "cumulative_epsilon_naive": res.cumulative_epsilon_naive, "cumulative_rho": res.cumulative_rho,
             "spend_json": None, "record_json": None, "rows": r.rows, "seed": r.seed, "invocation_id": r.invocation_id,
             "started_at": _now(), "finished_at": None, "status": "reserved", "error": None,
-        }
+        })
+
+    def _insert_row(self, con, values: Mapping[str, Any]) -> None:
         names = LEDGER.names
         quote = self.location.quote
         con.execute(f"INSERT INTO {self.location.ledger} ({', '.join(quote(n) for n in names)}) "
-                    f"VALUES ({', '.join('?' for _ in names)})", [values[n] for n in names])
+                    f"VALUES ({', '.join('?' for _ in names)})", [values.get(n) for n in names])
 
-    def finish_released(self, reservation: Reservation, record: Mapping[str, Any]) -> str:
+    def finish_released(self, reservation: Reservation, record: Mapping[str, Any], stored_model=None) -> str:
         """Mark the reservation released with the record's spend breakdown; returns the release id kept.
 
+        Args:
+            reservation: the 'reserved' row.
+            record: the release record (`ReleaseRecord.to_dict()`).
+            stored_model: the fitted model to keep for reuse (`model_store.StoredModel`); it is inserted in the SAME
+                transaction as the update, so a model row exists exactly when its ledger row is released.
         The charge stays the reserved rho (the release's whole allocation), even if a step spent less.
         """
+        from . import model_store
+
         release_id = str(record.get("release_id") or reservation.release_id)
         rows = record.get("rows")
-        self._update(reservation.release_id, {
+        values = {
             "release_id": release_id, "status": "released", "finished_at": _now(),
             "spend_json": json.dumps(record.get("spend", []), default=str),
             "record_json": json.dumps(dict(record), default=str),
             "rows": int(rows) if rows is not None else None,
             "accountant": record.get("accountant") or reservation.request.accountant,
-        })
+        }
+        sets = ", ".join(f"{self.location.quote(k)} = ?" for k in values)
+
+        def work(c):
+            if stored_model is not None:
+                model_store.insert(c, self.location, stored_model)
+            c.execute(f"UPDATE {self.location.ledger} SET {sets} WHERE release_id = ?",
+                      [*values.values(), reservation.release_id])
+
+        with _LOCK:
+            _in_transaction(self.con, work)
         return release_id
+
+    def record_reuse(self, request: ReleaseRequest, release_id: str, rows: int, sample_seed: int | None) -> Reuse:
+        """Record that stored release `release_id` was re-materialised for `request` without reading the source: a
+        'reused' row with the same release_id, zero epsilon/delta/rho, and the key's cap and composed spend as they
+        stand (unchanged by this row: 'reused' is not a charged status)."""
+        def work(c) -> Reuse:
+            cap = caps_in_force(c, self.location).get(request.budget_key) if request.budget_key else None
+            total = compose(self._charged(c, request.budget_key) if request.budget_key else [])
+            now = _now()
+            r = request
+            self._insert_row(c, {
+                "release_id": release_id, "source_relation": r.source_relation, "model": r.model,
+                "target_relation": r.target_relation, "budget_key": r.budget_key, "generator": r.generator,
+                "epsilon": 0.0, "delta": 0.0, "delta_conversion": 0.0, "rho": 0.0, "epsilon_other": 0.0,
+                "accountant": r.accountant, "cap_epsilon": cap, "cumulative_epsilon": total.epsilon,
+                "cumulative_epsilon_naive": total.epsilon_naive_sum, "cumulative_rho": total.rho,
+                "rows": int(rows), "seed": sample_seed, "invocation_id": r.invocation_id, "started_at": now,
+                "finished_at": now, "status": REUSED_STATUS,
+            })
+            return Reuse(release_id, cap, total.epsilon)
+
+        with _LOCK:
+            return _in_transaction(self.con, work)
 
     def finish_failed(self, reservation: Reservation, error: BaseException | str) -> None:
         """Mark the reservation failed; it stays charged (data may have been read)."""

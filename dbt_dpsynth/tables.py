@@ -1,4 +1,5 @@
-"""The package's own warehouse tables (ledger, budget caps, metrics), from the one column list both sides read.
+"""The package's own warehouse tables (ledger, budget caps history, invocations, fitted models, metrics, evaluation
+details), from the one column list both sides read.
 
 The list lives in `dbt_dpsynth/macros/dpsynth_warehouse_tables.sql`, as YAML inside the macro that returns it to dbt
 with `fromyaml` (the on-run-start hook renders its DDL from it). This module reads the same YAML from that file,
@@ -37,6 +38,12 @@ class WarehouseTable:
         """`CREATE TABLE IF NOT EXISTS qualified_name (...)` in the dialect's SQL types."""
         return dialect.create_table_sql(qualified_name, self.columns)
 
+    def add_columns_sql(self, dialect: Dialect, qualified_name: str, existing: set[str]) -> list[str]:
+        """`ALTER TABLE ... ADD COLUMN` for each listed column missing from `existing` (lower-case names): a table an
+        older package version created gains the columns this version lists."""
+        return [f"ALTER TABLE {qualified_name} ADD COLUMN {dialect.quote(n)} {dialect.sql_types[t]}"
+                for n, t in self.columns if n.lower() not in existing]
+
 
 def parse(text: str) -> dict[str, WarehouseTable]:
     """`{role: WarehouseTable}` from the macro file's text (the YAML between `set tables_yaml` and `endset`)."""
@@ -55,11 +62,13 @@ def parse(text: str) -> dict[str, WarehouseTable]:
 
 @lru_cache(maxsize=1)
 def warehouse_tables() -> dict[str, WarehouseTable]:
-    """The tables of the installed package: keys 'ledger', 'caps', 'metrics', 'details'."""
+    """The tables of the installed package: keys 'ledger', 'caps', 'invocations', 'models', 'metrics', 'details'."""
     return parse(resources.files(__package__).joinpath(_SOURCE).read_text(encoding="utf-8"))
 
 
 LEDGER = warehouse_tables()["ledger"]
 CAPS = warehouse_tables()["caps"]
+INVOCATIONS = warehouse_tables()["invocations"]
+MODELS = warehouse_tables()["models"]
 METRICS = warehouse_tables()["metrics"]
 DETAILS = warehouse_tables()["details"]

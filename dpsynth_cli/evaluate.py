@@ -18,6 +18,10 @@ import pandas as pd
 from dpsynth_core.errors import InputError
 from dpsynth_core.evaluation import EvaluationOptions, GateConfig, evaluate, load_gates
 from dpsynth_core.evaluation.columns import KINDS
+from dpsynth_core.progress import reporting
+
+from .progress import ProgressLine
+
 
 def _read_csv(path: str) -> pd.DataFrame:
     return pd.read_csv(path, float_precision="round_trip")   # floats exactly as written (pandas 2's fast parser is not)
@@ -87,8 +91,13 @@ def run(args) -> int:
         notes.append(f"no --holdout: REAL split at random (seed {args.seed}) into {len(real)} train and {len(holdout)} "
                      f"holdout rows; privacy metrics assume the generator never saw the holdout rows")
         print(f"dpsynth evaluate: {notes[-1]}", file=sys.stderr)
-    report = evaluate(real, holdout, synthetic, kinds=parse_kinds(args.kind), gates=gates, options=options,
-                      table=Path(args.synthetic).stem)
+    progress = ProgressLine()
+    try:
+        with reporting(progress):             # evaluation stages on stderr
+            report = evaluate(real, holdout, synthetic, kinds=parse_kinds(args.kind), gates=gates, options=options,
+                              table=Path(args.synthetic).stem)
+    finally:
+        progress.close()
     report = dataclasses.replace(report, notes=tuple(notes) + report.notes)
     print(report.to_json())
     for failure in report.failures():

@@ -1,13 +1,16 @@
 """`dpsynth ledger DATABASE [--schema S]`: show the privacy-budget ledger of a DuckDB file.
 
-Prints one line per release (status, budget key, epsilon, cumulative composed epsilon vs cap), one line per budget key
-(charged releases, composed epsilon, delta and rho, the plain sum for comparison, the cap in force, what remains and the
-last release; the numbers of `dpsynth budget`), and the `dpsynth:` comment of each released table.
+Prints one line per ledger row (status, budget key, epsilon, cumulative composed epsilon vs cap; a 'reused' row serves a
+stored release again and is not charged), the caps history (each cap set or changed: when, by whom, from where), one
+line per budget key (charged releases, composed epsilon, delta and rho, the plain sum for comparison, the cap in force,
+what remains, the last release and the reuses; the numbers of `dpsynth budget`), and the `dpsynth:` comment of each
+stamped table.
 """
 
 from __future__ import annotations
 
 from dbt_dpsynth.budget_status import budget_status
+from dbt_dpsynth.ledger import REUSED_STATUS, cap_history
 
 from .ledger_file import add_arguments, format_key_status, open_ledger
 
@@ -28,8 +31,17 @@ def run(args) -> int:
             f"target_relation, release_id FROM {location.ledger} ORDER BY started_at").fetchall()
         for status, key, gen, eps, delta, cum, cap, n, target, rid in rows:
             cap_text = f" of cap {cap:g}" if cap is not None else " (no cap)"
+            if status == REUSED_STATUS:
+                print(f"  {status:<8} key={key} {gen} stored release served again, not charged; cumulative stays "
+                      f"{cum:.4g}{cap_text} rows={n} -> {target} release_id={rid}")
+                continue
             print(f"  {status:<8} key={key} {gen} epsilon={eps:g} delta={delta:.3g} cumulative={cum:.4g}{cap_text} "
                   f"rows={n} -> {target} release_id={rid}")
+        for change in cap_history(con, location):
+            was = f" (was {change.previous_cap_epsilon:g})" if change.previous_cap_epsilon is not None else ""
+            print(f"  cap      key={change.budget_key} set to {change.cap_epsilon:g}{was} at "
+                  f"{change.recorded_at:%Y-%m-%d %H:%M:%S} by {change.recorded_by or 'unknown'} from "
+                  f"{change.source or 'unknown'}")
         for status in budget_status(con, location):
             print(f"  {format_key_status(status)}")
         comments = con.execute("SELECT schema_name, table_name, comment FROM duckdb_tables() "

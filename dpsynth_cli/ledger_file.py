@@ -35,11 +35,24 @@ def add_arguments(parser) -> None:
     parser.add_argument("--schema", default=None, help="schema of the ledger (default: the only one holding it)")
 
 
+def _when(at) -> str:
+    return f"{at:%Y-%m-%d %H:%M:%S}" if at is not None else "?"
+
+
 def format_key_status(s) -> str:
     """One line per budget key (shared wording of `dpsynth ledger` and `dpsynth budget`)."""
-    cap = f"cap {s.cap_epsilon:g}, remaining {s.remaining_epsilon:.4g}" if s.cap_epsilon is not None else "no cap"
+    if s.cap_epsilon is None:
+        cap = "no cap"
+    else:
+        cap = f"cap {s.cap_epsilon:g}, remaining {s.remaining_epsilon:.4g}"
+        if s.cap_set_at is not None:
+            was = f" (was {s.cap_previous_epsilon:g})" if s.cap_previous_epsilon is not None else ""
+            cap += (f" (cap set{was} {_when(s.cap_set_at)} by {s.cap_set_by or 'unknown'} from "
+                    f"{s.cap_source or 'unknown'}; {s.cap_changes} cap change{'s' if s.cap_changes != 1 else ''})")
     last = (f"last release {s.last_release_id} ({s.last_release_status}, {s.last_release_model}, "
-            f"{s.last_release_at:%Y-%m-%d %H:%M:%S})" if s.last_release_id else "no release yet")
+            f"{_when(s.last_release_at)})" if s.last_release_id else "no release yet")
+    reused = (f"; {s.reused} reuse{'s' if s.reused != 1 else ''} of stored releases (not charged), last "
+              f"{_when(s.last_reused_at)}" if s.reused else "")
     return (f"budget_key {s.budget_key}: {s.releases} charged releases, composed epsilon={s.spent_epsilon:.4g} "
             f"(delta={s.spent_delta:.3g}, rho={s.spent_rho:.4g}; plain sum of epsilons {s.spent_epsilon_naive:g}); "
-            f"{cap}; {last}")
+            f"{cap}; {last}{reused}")

@@ -9,11 +9,12 @@ generator, rows, rho, accountant and the spend breakdown), then prints a one-lin
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from dpsynth_core.errors import InputError, SpecError
+
+from .progress import ProgressLine
 
 _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -116,7 +117,11 @@ def run(args) -> int:
     schema = engine.schema()
     columns = _read_spec(args.spec, table, schema) if args.spec else {}
     spec = TableSpec.from_dict(table, columns, schema)
-    release = synthesize_table(engine, spec, config, progress=_print_progress)
+    progress = ProgressLine()
+    try:
+        release = synthesize_table(engine, spec, config, progress=progress)
+    finally:
+        progress.close()
 
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     con.register("__dpsynth_out", release.data)
@@ -130,10 +135,3 @@ def run(args) -> int:
     print(f"dpsynth: wrote {r.rows} rows to {out_path} ({r.generator}, epsilon={r.epsilon:g} delta={r.delta:.3g}, "
           f"rho={r.rho:.4g}, accountant={r.accountant}, {len(r.spend)} charged steps); record {record_path}")
     return 0
-
-
-def _print_progress(event: str, info: dict) -> None:
-    """DP-SGD progress on stderr (stdout keeps the one-line summary)."""
-    shown = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in info.items()
-                     if not isinstance(v, (dict, list)))
-    print(f"dpsynth: {event} {shown}", file=sys.stderr, flush=True)

@@ -72,7 +72,8 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
                      noise_rng: np.random.Generator | None = None,
                      preprocess: PreprocessOptions = PreprocessOptions(),
                      progress: Callable[[str, dict], None] | None = None,
-                     evaluation_rows: bool = True, sample: bool = True) -> Release:
+                     evaluation_rows: bool = True, sample: bool = True,
+                     sample_seed: int | None = None) -> Release:
     """Synthesize a DP table from `engine`.
 
     Args:
@@ -85,6 +86,8 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         evaluation_rows: with a holdout, hand the raw rows of both parts to the caller for the (non-DP) evaluation.
         sample: draw the synthetic rows in memory (`Release.data`); False leaves that to the caller, who streams
             `record.rows` rows from `Release.model` (e.g. `dbt_dpsynth.engines.duckdb.write_sample`).
+        sample_seed: the seed of the sampling step (default `config.seed`); a caller that stores the fitted model
+            passes the seed it stores, so re-sampling the stored model gives the same rows. Post-processing only.
     Returns:
         The Release: synthetic rows, release record (with the whole budget tree), fitted model, evaluation rows.
     Raises:
@@ -112,7 +115,7 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
     n = config.rows if config.rows is not None else max(int(round(fitted.estimated_rows)), 0)
     if progress is not None and sample:
         progress("sample", {"rows": n})
-    data = fitted.sample(n, config.seed) if sample else None
+    data = fitted.sample(n, sample_seed if sample_seed is not None else config.seed) if sample else None
     warnings = list(domain.warnings)
     if config.delta is None and config.max_rows is None and delta_is_weak(plan.delta, fitted.estimated_rows):
         warnings.append(f"the default delta={plan.delta:g} is not below 1/(n ln n) for the DP-estimated "
@@ -123,7 +126,8 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         # spends may exceed rho by float round-off only (PrivacyBudget tolerates 1e-9 relative); report at most rho
         epsilon_spent=budget.epsilon_spent() + fitted.epsilon_other, rho_spent=min(budget.spent, plan.rho),
         accountant=fitted.accountant if plan.dpsgd else plan.accountant, rows=n, rows_source=rows_source,
-        seed=config.seed, spend=budget.breakdown() + list(fitted.extra_spend),
+        seed=sample_seed if sample_seed is not None else config.seed,
+        spend=budget.breakdown() + list(fitted.extra_spend),
         budget_tree=plan.tree(budget, plan.dpsgd and generator_budget.dpsgd_allowance().charged),
         columns={c.name: {"kind": c.kind.value, "domain": "dp_discovered" if c.discovered else "public",
                           "codes": c.size} for c in domain.columns}

@@ -47,7 +47,9 @@ class BudgetExceededError(DpsynthError):
             f"Privacy budget exceeded for budget_key {budget_key!r}: spent epsilon={spent_epsilon:.4g}, "
             f"requested epsilon={requested_epsilon:.4g}, cumulative would be epsilon={would_be_epsilon:.4g} "
             f"> cap epsilon={cap_epsilon:.4g}. Nothing was charged. Fix: lower this model's epsilon, raise the cap in "
-            f"var 'dpsynth_budgets' (only if your privacy policy allows), or reuse the existing release."
+            f"var 'dpsynth_budgets' (only if your privacy policy allows), or keep the stored release: a rebuild with "
+            f"unchanged settings reuses it without a charge (drop the model from var 'dpsynth_refresh', or its "
+            f"refresh: always)."
         )
 
 

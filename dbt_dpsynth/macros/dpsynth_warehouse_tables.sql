@@ -1,5 +1,6 @@
 {#-
-  THE column list of the package's own warehouse tables (ledger, budget caps, metrics, evaluation details): one list, read by both sides.
+  THE column list of the package's own warehouse tables (ledger, budget caps history, invocations, fitted models,
+  metrics, evaluation details): one list, read by both sides.
   - dbt: `dpsynth_create_ledger` (on-run-start) renders the DDL from `dbt_dpsynth.dpsynth_warehouse_tables()`.
   - Python: `dbt_dpsynth.tables` reads the YAML between the `set` / `endset` lines of this file (shipped as package
     data, so a wheel install has it) and generates the same DDL through the engine's Dialect.create_table_sql.
@@ -41,12 +42,42 @@ ledger:
     - [status, string]
     - [error, string]
 caps:
+  # the history of caps: one row each time a key's cap is set or changed (the newest row of a key is in force)
   table: dpsynth_budget_caps
   columns:
     - [invocation_id, string]
     - [budget_key, string]
     - [cap_epsilon, double]
     - [recorded_at, timestamp]
+    - [previous_cap_epsilon, double]
+    - [source, string]
+    - [recorded_by, string]
+    - [policy_json, string]
+invocations:
+  # one row per dbt invocation that ran the package's on-run-start hook: where Python models find the ledger, and
+  # the vars they cannot read themselves
+  table: dpsynth_invocations
+  columns:
+    - [invocation_id, string]
+    - [started_at, timestamp]
+    - [recorded_by, string]
+    - [refresh_json, string]
+models:
+  # fitted models of released rows (model state as text: JSON + arrays as a base64 .npz; never pickle)
+  table: dpsynth_models
+  columns:
+    - [release_id, string]
+    - [model, string]
+    - [target_relation, string]
+    - [fingerprint, string]
+    - [fingerprint_json, string]
+    - [generator, string]
+    - [library_version, string]
+    - [sample_seed, bigint]
+    - [rows, bigint]
+    - [state_sha256, string]
+    - [state_text, string]
+    - [created_at, timestamp]
 metrics:
   table: dpsynth_metrics
   columns:

@@ -12,6 +12,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from ..progress import report
 from .anonymeter import RiskEstimate, linkability_risk, singling_out_risk
 from .copies import exact_copies
 from .coverage import column_checks, rare_categories
@@ -49,6 +50,7 @@ def evaluate(real_train: pd.DataFrame, holdout: pd.DataFrame | None, synthetic: 
     the metric values are the same either way."""
     options = options or EvaluationOptions()
     target = target or options.target
+    report("evaluate", stage="prepare", rows_synthetic=len(synthetic))
     prepared = prepare(real_train, synthetic, holdout, kinds, n_bins=options.n_bins, table=table)
     notes = [f"columns compared: {', '.join(prepared.columns)}"]
     only_real = [c for c in real_train.columns if c not in synthetic.columns]
@@ -58,9 +60,11 @@ def evaluate(real_train: pd.DataFrame, holdout: pd.DataFrame | None, synthetic: 
     identifiers = [c for c, k in prepared.kinds.items() if k == "identifier"]
     if identifiers:
         notes.append(f"identifier columns excluded: {', '.join(identifiers)}")
+    report("evaluate", stage="utility metrics")
     results = _utility(prepared, gates, options, target)
     distances: list = []
     results += _privacy(prepared, gates, options, target, notes, distances)
+    report("evaluate", stage="done", metrics=len(results))
     plots = plot_details(prepared, results, distances[0] if distances else None) if details else None
     return EvaluationReport(tuple(results), notes=tuple(notes), details=plots)
 
@@ -134,6 +138,7 @@ def _privacy(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | Non
     if p.holdout is None:
         notes.append("no holdout: DCR, NNDR, membership, singling-out, linkability and inference metrics skipped")
         return out
+    report("evaluate", stage="privacy metrics: distances to closest records")
     samples = neighbour_samples(p, o.max_distance_rows, o.seed)
     distances.append(dcr_distances(samples))
     dcr = dcr_share(samples, distances[0])
@@ -147,8 +152,10 @@ def _privacy(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | Non
         ideal=0.05, holdout_p05=nn.holdout_p05, synthetic_p05=nn.synthetic_p05))
     auc, lo, hi = distance_membership_auc(samples)
     out.append(MetricResult.gated("membership_auc_distance", auc, g.membership_auc_max, PRIVACY, ci95=[lo, hi]))
+    report("evaluate", stage="privacy metrics: membership inference")
     auc, lo, hi = density_ratio_membership_auc(p, o.max_distance_rows, o.seed)
     out.append(MetricResult.gated("membership_auc_density", auc, g.membership_auc_max, PRIVACY, ci95=[lo, hi]))
+    report("evaluate", stage="privacy metrics: singling out, linkability, inference")
     out.append(_risk_result("singling_out_risk", singling_out_risk(p, o.n_attacks, seed=o.seed),
                             g.singling_out_risk_max))
     cols = o.link_columns or (None, None)

@@ -107,7 +107,8 @@ def evidence_from_rows(release_id: str, ledger_rows: Iterable[Mapping[str, Any]]
     if not own:
         raise InputError(f"release {release_id!r} is not in the ledger.",
                          fix="pick a release_id from `dpsynth ledger`.")
-    row = own[0]
+    # 'reused' rows share the release_id of the released row they serve; the released row holds the record
+    row = next((r for r in own if r.get("status") == "released"), own[0])
     record = parse_json(row.get("record_json"), f"record_json of release {release_id}")
     if not record:
         raise InputError(f"release {release_id!r} has no record (status {row.get('status')!r}).",

@@ -1,5 +1,5 @@
 -- Every synthetic table carries its release stamp `dpsynth: epsilon=... release_id=...` (dpsynth_comment_release
--- post-hook), naming the latest release the ledger holds for it. Returns the tables that do not.
+-- post-hook), naming the release it carries (its newest released or reused ledger row). Returns the tables that do not.
 {%- set synthetic = [ref('nass_mst_eps1'), ref('nass_mst_eps5')] %}
 {%- set ledger = dbt_dpsynth.dpsynth_ledger_relation('dpsynth_ledger') %}
 with expected as (
@@ -12,7 +12,7 @@ latest as (
   select target_relation, release_id,
          row_number() over (partition by target_relation order by finished_at desc) as recency
   from {{ ledger }}
-  where status = 'released'
+  where status in ('released', 'reused')
 )
 select e.schema_name, e.table_name, t.comment, l.release_id
 from expected e

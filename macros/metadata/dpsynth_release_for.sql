@@ -1,17 +1,28 @@
-{#- The latest released ledger row of `relation` in this invocation, as a dict (none when there is none). -#}
+{#-
+  The release `relation` carries after this invocation, as a dict (none when the invocation neither released nor
+  reused one for it): the newest 'released' or 'reused' ledger row of this invocation for `relation`, resolved to the
+  released row of that release_id (a reuse serves a stored release: same release id, same stamp). `event` says which.
+-#}
 {% macro dpsynth_release_for(relation) %}
   {{ return(adapter.dispatch('dpsynth_release_for', 'dbt_dpsynth')(relation)) }}
 {% endmacro %}
 
 {% macro default__dpsynth_release_for(relation) %}
   {%- if not execute -%}{{ return(none) }}{%- endif -%}
+  {%- set ledger = dbt_dpsynth.dpsynth_ledger_relation('dpsynth_ledger') -%}
   {%- set sql -%}
-    select release_id, epsilon, delta, generator, accountant, rho, budget_key, rows, cumulative_epsilon,
-           cap_epsilon, record_json
-    from {{ dbt_dpsynth.dpsynth_ledger_relation('dpsynth_ledger') }}
-    where target_relation = '{{ relation | string | replace("'", "''") }}'
-      and invocation_id = '{{ invocation_id }}' and status = 'released'
-    order by finished_at desc
+    with event as (
+      select release_id, status
+      from {{ ledger }}
+      where target_relation = '{{ relation | string | replace("'", "''") }}'
+        and invocation_id = '{{ invocation_id }}' and status in ('released', 'reused')
+      order by finished_at desc
+      limit 1
+    )
+    select l.release_id, l.epsilon, l.delta, l.generator, l.accountant, l.rho, l.budget_key, l.rows,
+           l.cumulative_epsilon, l.cap_epsilon, l.record_json, event.status as event
+    from {{ ledger }} l join event on l.release_id = event.release_id
+    where l.status = 'released'
     limit 1
   {%- endset -%}
   {%- set table = run_query(sql) -%}

@@ -1,7 +1,7 @@
 {#-
   Generic test on a synthetic model: it has exactly the source relation's columns (identifiers included, as fresh
-  surrogate keys) and as many rows as its latest release in the ledger says (`rows` in the config when set, else
-  the DP estimate). `expected_rows` additionally pins the count.
+  surrogate keys) and as many rows as the release it carries says (its newest 'released' or 'reused' ledger row:
+  `rows` in the config when set, else the DP estimate). `expected_rows` additionally pins the count.
     data_tests: [{dbt_dpsynth.dpsynth_release_matches_config: {arguments: {source_model: ref('nassCDS')}}}]
 -#}
 {% test dpsynth_release_matches_config(model, source_model, expected_rows=none) %}
@@ -21,13 +21,13 @@
   with release as (
     select rows as released_rows
     from {{ ledger }}
-    where target_relation = '{{ model | string | replace("'", "''") }}' and status = 'released'
+    where target_relation = '{{ model | string | replace("'", "''") }}' and status in ('released', 'reused')
     order by finished_at desc
     limit 1
   ),
   actual as (select count(*) as actual_rows from {{ model }})
   select 'row count ' || cast(actual_rows as varchar) || ' differs from the released row count '
-         || coalesce(cast(released_rows as varchar), '(no released ledger row)') as problem
+         || coalesce(cast(released_rows as varchar), '(no released or reused ledger row)') as problem
   from actual left join release on true
   where released_rows is null or actual_rows <> released_rows
   {%- if expected_rows is not none %}

@@ -111,3 +111,28 @@ def test_cli_budget_and_ledger_print_the_status_numbers(ledger_db, capsys):
     parsed = {d["budget_key"]: d for d in json.loads(capsys.readouterr().out)}
     assert parsed["patients"]["spent_epsilon"] == pytest.approx(patients.spent_epsilon)
     assert parsed["patients"]["remaining_epsilon"] == pytest.approx(patients.remaining_epsilon)
+
+
+def test_status_shows_cap_history_and_reuses_but_charges_no_reuse(ledger_db, capsys):
+    """`dpsynth budget` / `dpsynth ledger` (issue 10, item 5): the cap in force with who/when/where it was set, the
+    composed spend, what remains, the last release, and reuse events shown but not charged."""
+    con, loc, path = ledger_db
+    L.record_caps(con, loc, "inv-3", {"patients": 6.0}, source="--vars dpsynth_budgets", recorded_by="ana")
+    L.Ledger(con, loc).record_reuse(request("patients"), "r1", rows=10, sample_seed=3)
+    before = {s.budget_key: s for s in B.budget_status(con, loc)}["patients"]
+    assert (before.reused, before.releases, before.last_release_status) == (1, 2, "failed")   # the reuse is no release
+    assert before.spent_epsilon == pytest.approx(compose([request("patients").composition_entry(),
+                                                          request("patients", 0.5).composition_entry()]).epsilon)
+    assert (before.cap_epsilon, before.cap_previous_epsilon, before.cap_set_by, before.cap_source,
+            before.cap_changes) == (6.0, 4.0, "ana", "--vars dpsynth_budgets", 3)
+    assert before.last_reused_at is not None
+    con.close()
+    assert main(["budget", str(path)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "budget_key patients:" in x)
+    assert "cap 6 (was 4)" not in line and "cap 6, remaining" in line and "(cap set (was 4) " in line
+    assert "by ana from --vars dpsynth_budgets; 3 cap changes" in line
+    assert "1 reuse of stored releases (not charged)" in line
+    assert main(["ledger", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "reused   key=patients mst stored release served again, not charged" in out
+    assert "cap      key=patients set to 6 (was 4) at " in out and "by ana from --vars dpsynth_budgets" in out

@@ -1,6 +1,7 @@
 """A real `dbt build` of a temp copy of integration_tests/ on a fresh DuckDB file: the ledger grows by one row per
-build, the synthetic table carries its `epsilon=` comment, and once the cap is reached the next build fails with the
-budget message while the ledger stays exactly as it was. Three builds of one small MST model: ~20 s in all.
+new release (asked for with var dpsynth_refresh: an unchanged rebuild would reuse the stored release), the synthetic
+table carries its `epsilon=` comment, and once the cap is reached the next new release fails with the budget message
+while the ledger stays exactly as it was. Three builds of one small MST model: ~20 s in all.
 """
 
 from __future__ import annotations
@@ -34,13 +35,17 @@ def project(tmp_path_factory) -> Path:
     return copy_integration_project(tmp_path_factory.mktemp("it"))
 
 
-def run_dbt(project: Path, *args: str, cap: float | None = None) -> subprocess.CompletedProcess:
-    extra = ["--vars", f"{{dpsynth_budgets: {{nassCDS: {cap}}}}}"] if cap is not None else []
+def run_dbt(project: Path, *args: str, cap: float | None = None, refresh: bool = False
+            ) -> subprocess.CompletedProcess:
+    values = ([f"dpsynth_budgets: {{nassCDS: {cap}}}"] if cap is not None else []) + (
+        [f"dpsynth_refresh: [{MODEL}]"] if refresh else [])
+    extra = ["--vars", "{" + ", ".join(values) + "}"] if values else []
     return run_it(project, *args, *extra)
 
 
-def build(project: Path, cap: float) -> subprocess.CompletedProcess:
-    return run_dbt(project, "build", "--select", f"nassCDS {MODEL}", "--indirect-selection", "cautious", cap=cap)
+def build(project: Path, cap: float, refresh: bool = True) -> subprocess.CompletedProcess:
+    return run_dbt(project, "build", "--select", f"nassCDS {MODEL}", "--indirect-selection", "cautious", cap=cap,
+                   refresh=refresh)
 
 
 def ledger(project: Path) -> list[tuple]:
@@ -60,7 +65,7 @@ def test_builds_add_ledger_rows_until_the_cap_refuses_and_charges_nothing(projec
     first = build(project, cap)
     assert first.returncode == 0, first.stdout[-3000:]
     rows = ledger(project)
-    assert [r[-2] for r in rows] == ["released"]
+    assert [r[-2] for r in rows] == ["released"]       # (asked for a new release: there was none to reuse anyway)
     comment = table_comment(project)
     assert comment.startswith("dpsynth: epsilon=1.0 ") and "generator=mst" in comment
     assert f"release_id={rows[0][0]}" in comment
@@ -104,7 +109,8 @@ def ensure_built(project: Path) -> None:
 def columns_of(con, schema: str | None = None) -> dict[str, list[tuple[str, str]]]:
     where = f"AND table_schema = '{schema}'" if schema else ""
     rows = con.execute("SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_name IN "
-                       f"('dpsynth_ledger', 'dpsynth_budget_caps', 'dpsynth_metrics') {where} "
+                       "('dpsynth_ledger', 'dpsynth_budget_caps', 'dpsynth_metrics', 'dpsynth_invocations', "
+                       f"'dpsynth_models') {where} "
                        "ORDER BY table_name, ordinal_position").fetchall()
     out: dict[str, list[tuple[str, str]]] = {}
     for table, column, data_type in rows:
@@ -124,8 +130,8 @@ def test_the_hook_creates_the_same_tables_as_the_python_fallback(project):
     location = L.LedgerLocation("main")
     L.ensure_tables(fresh, location)
     M.write_metrics(fresh, location, [])
-    assert made_by_hook == columns_of(fresh) and set(made_by_hook) == {"dpsynth_ledger", "dpsynth_budget_caps",
-                                                                         "dpsynth_metrics"}
+    assert made_by_hook == columns_of(fresh) and set(made_by_hook) == {
+        "dpsynth_ledger", "dpsynth_budget_caps", "dpsynth_metrics", "dpsynth_invocations", "dpsynth_models"}
 
 
 def test_the_package_models_show_the_numbers_of_dpsynth_budget(project, capsys):

@@ -134,6 +134,7 @@ def test_locate_prefers_the_schema_marked_by_this_invocation():
     con = duckdb.connect()
     for schema in ("dev", "prod"):
         L.ensure_tables(con, L.LedgerLocation(schema))
+    L.record_invocation(con, L.LedgerLocation("prod"), "inv-9")
     L.record_caps(con, L.LedgerLocation("prod"), "inv-9", {"patients": 3.0})
     found = L.locate(con, invocation_id="inv-9", database=None, default_schema="elsewhere")
     assert found.schema == "prod"
@@ -154,3 +155,67 @@ def test_locate_falls_back_to_the_default_schema_when_no_ledger_exists():
 def test_invalid_caps_are_refused_with_the_key(caps):
     with pytest.raises(ConfigError, match="dpsynth_budgets|mapping"):
         L.validate_caps(caps, where="test")
+
+
+# ---- caps are a floor nobody lowers by accident (issue 10, item 3)
+
+def test_a_key_the_next_invocation_omits_keeps_its_cap(book):
+    """The issue's case: `--vars '{dpsynth_budgets: {patients: 4.0}}'` must not uncap 'visits'."""
+    loc = book.location
+    L.record_caps(book.con, loc, "inv-1", {"patients": 3.0, "visits": 1.2}, source="var dpsynth_budgets")
+    L.record_caps(book.con, loc, "inv-2", {"patients": 4.0}, source="--vars dpsynth_budgets", recorded_by="ana")
+    assert L.caps_in_force(book.con, loc) == {"patients": 4.0, "visits": 1.2}
+    book.reserve(request(1.0, key="visits"))                       # the cap in force is read in the transaction
+    with pytest.raises(BudgetExceededError, match="cap epsilon=1.2"):
+        book.reserve(request(1.0, key="visits"))
+    assert len(book.charged("visits")) == 1
+
+
+def test_the_caps_history_records_changes_with_previous_value_source_and_who(book):
+    loc = book.location
+    assert [c.budget_key for c in L.record_caps(book.con, loc, "inv-1", {"k": 2.0, "j": 1.0})] == ["k", "j"]
+    assert L.record_caps(book.con, loc, "inv-2", {"k": 2.0}) == []          # unchanged: nothing recorded
+    raised = L.record_caps(book.con, loc, "inv-3", {"k": 5.0}, source="--vars dpsynth_budgets", recorded_by="ana")
+    assert [(c.budget_key, c.cap_epsilon, c.previous_cap_epsilon, c.source, c.recorded_by) for c in raised] == [
+        ("k", 5.0, 2.0, "--vars dpsynth_budgets", "ana")]
+    history = [(c.budget_key, c.cap_epsilon, c.previous_cap_epsilon) for c in L.cap_history(book.con, loc)]
+    assert history == [("k", 2.0, None), ("j", 1.0, None), ("k", 5.0, 2.0)]
+
+
+def test_lowering_a_cap_below_the_spend_stops_further_spend(book):
+    loc = book.location
+    L.record_caps(book.con, loc, "inv-1", {"patients": 5.0})
+    book.reserve(request(2.0))
+    L.record_caps(book.con, loc, "inv-2", {"patients": 1.0})
+    with pytest.raises(BudgetExceededError, match="cap epsilon=1"):
+        book.reserve(request(0.1))
+    assert len(book.charged("patients")) == 1
+
+
+def test_a_key_capped_only_on_a_ledger_row_is_never_uncapped(book):
+    book.reserve(request(1.0), cap_epsilon=1.2)                     # e.g. a cap from a model config, no history row
+    assert L.caps_in_force(book.con, book.location) == {"patients": 1.2}
+    with pytest.raises(BudgetExceededError):
+        book.reserve(request(1.0))
+
+
+def test_reused_rows_are_recorded_but_never_charged(book):
+    first = book.reserve(request(1.0), cap_epsilon=3.0)
+    book.finish_released(first, {"release_id": "r1", "rows": 10})
+    reuse = book.record_reuse(request(1.0), "r1", rows=10, sample_seed=7)
+    assert reuse.release_id == "r1" and reuse.cumulative_epsilon == pytest.approx(1.0)
+    assert sorted(r[2] for r in book.rows_for()) == ["released", "reused"]
+    assert len(book.charged("patients")) == 1
+    assert book.reserve(request(1.0), cap_epsilon=3.0).cumulative_epsilon == pytest.approx(composed(2))
+
+
+def test_ensure_tables_adds_columns_an_older_version_lacked():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE main.dpsynth_budget_caps (invocation_id VARCHAR, budget_key VARCHAR, "
+                "cap_epsilon DOUBLE, recorded_at TIMESTAMP)")
+    L.ensure_tables(con, L.LedgerLocation("main"))
+    columns = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = "
+                                         "'dpsynth_budget_caps' ORDER BY ordinal_position").fetchall()]
+    from dbt_dpsynth.tables import CAPS
+
+    assert columns == CAPS.names

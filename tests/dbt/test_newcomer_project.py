@@ -1,5 +1,6 @@
 """The issue's user story: a fresh dbt project that installs the package and writes only the three-line model gets
-a ledger row (caps from its var), a stamped table (the package's on-run-end hook) and a refusal once over the cap.
+a ledger row (caps from its var), a stamped table (the package's on-run-end hook); a plain rebuild serves the same
+release without a charge, and a new release asked for once over the cap is refused.
 """
 
 from __future__ import annotations
@@ -61,7 +62,16 @@ def test_three_line_model_is_recorded_stamped_and_capped(project):
     columns = query(project, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'patients_synthetic'")
     assert [c for (c,) in columns] == ["dvcat", "dead", "sex", "ageOFocc"]
 
-    second = run(project, "run")          # 1 + 1 composes (in rho) to about 1.4 > cap 1.2: refused before reading data
-    assert second.returncode != 0
-    assert "Privacy budget exceeded for budget_key 'patients'" in second.stdout
-    assert query(project, "SELECT count(*) FROM main.dpsynth_ledger") == [(1,)]
+    second = run(project, "run")          # unchanged: the stored release is served again, nothing charged
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert [s for (s,) in query(project, "SELECT status FROM main.dpsynth_ledger ORDER BY started_at")] == [
+        "released", "reused"]
+    stamp = query(project, "SELECT comment FROM duckdb_tables() WHERE table_name = 'patients_synthetic'")[0][0]
+    assert stamp == comment                                                  # same release id in the comment
+
+    # a new release: 1 + 1 composes (in rho) to about 1.4 > cap 1.2, refused before reading data
+    third = run(project, "run", "--vars", "{dpsynth_refresh: [patients_synthetic]}")
+    assert third.returncode != 0
+    assert "Privacy budget exceeded for budget_key 'patients'" in third.stdout
+    assert "Traceback" not in third.stdout                                  # one line, not a Python stack
+    assert query(project, "SELECT count(*) FROM main.dpsynth_ledger") == [(2,)]

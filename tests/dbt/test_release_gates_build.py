@@ -1,6 +1,9 @@
-"""The release pattern in a real `dbt build`: a candidate with a holdout is evaluated, its metrics land in
-dpsynth_metrics, the gates read them, and the released model downstream is built only when the gates pass. When a
-gate fails, the released model is skipped and consumers keep the last released version (~70 s: two AIM builds)."""
+"""The release pattern of integration_tests/ in a real `dbt build`: a candidate with a holdout is evaluated, its metrics
+land in dpsynth_metrics, the gates read them, and the released model (`dbt_dpsynth.dpsynth_release`, a table although
+the project sets `+materialized: view`) is built only when the gates pass. When a gate fails (here: a stricter test
+threshold on the reused candidate release), the released model is skipped and consumers keep the last released
+version (~50 s: one AIM build, then a reuse). tests/dbt/test_operations_build.py covers a failing release under view
+and table settings, with and without the tests."""
 
 from __future__ import annotations
 
@@ -39,7 +42,8 @@ def test_failed_gate_skips_the_release_and_keeps_the_last_version(project):
     schema = project / "models" / "synthetic" / "schema.yml"
     strict = schema.read_text().replace(
         "      - dbt_dpsynth.dpsynth_utility_gate\n",
-        "      - dbt_dpsynth.dpsynth_utility_gate:\n          arguments: {thresholds: {marginal_tvd_2way: 0.0001}}\n", 1)
+        "      - dbt_dpsynth.dpsynth_utility_gate:\n"
+        "          arguments: {thresholds: {marginal_tvd_2way: 0.0001}}\n", 1)
     assert strict != schema.read_text()
     schema.write_text(strict)
     bad = run(project, "build", "--select", SELECT, "--indirect-selection", "cautious")

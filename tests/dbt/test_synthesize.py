@@ -87,8 +87,8 @@ def test_over_the_cap_nothing_is_read_and_nothing_is_charged(session, monkeypatc
         raise AssertionError("data was read although the budget was exhausted")
 
     monkeypatch.setattr(dpsynth_core.api, "synthesize_table", must_not_run)
-    with pytest.raises(BudgetExceededError) as info:
-        run_model(session, make_node(FAST, caps={"patients": 1.2}))
+    with pytest.raises(BudgetExceededError) as info:     # a new release (refresh: always) no longer fits the cap
+        run_model(session, make_node({**FAST, "refresh": "always"}, caps={"patients": 1.2}))
     message = str(info.value)
     for part in ("'patients'", "spent epsilon=1", "requested epsilon=1", "cap epsilon=1.2"):
         assert part in message
@@ -100,6 +100,7 @@ def test_caps_recorded_by_the_hook_for_this_invocation_win(session):
 
     loc = L.LedgerLocation("main", "memory")
     L.ensure_tables(session, loc)
+    L.record_invocation(session, loc, get_invocation_id())        # what the on-run-start hook writes
     L.record_caps(session, loc, get_invocation_id(), {"patients": 0.5})
     with pytest.raises(BudgetExceededError, match="cap epsilon=0.5"):
         run_model(session, make_node(FAST, caps={"patients": 100.0}))
@@ -166,3 +167,23 @@ def test_a_unit_setting_that_cannot_work_is_refused_before_any_charge(session):
         run_model(session, make_node({**FAST, "privacy_unit": "patient"}))
     exists = session.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'dpsynth_ledger'")
     assert exists.fetchall()[0][0] == 0                        # refused before the ledger was even opened
+
+
+def test_errors_raised_on_purpose_format_as_one_line_for_dbt(session):
+    """dbt-duckdb prints `traceback.format_exception(err)` for a failed Python model: a ConfigError must come out as
+    its one line (still a ConfigError for callers), a bug keeps its traceback."""
+    import traceback
+
+    with pytest.raises(ConfigError) as info:
+        run_model(session, make_node({**FAST, "epsilonn": 1}))
+    text = "".join(traceback.format_exception(info.value))
+    assert text.startswith("dpsynth.ConfigError: ") and "epsilonn" in text and "Fix:" in text
+    assert text.count("\n") == 1 and "Traceback" not in text
+    assert "Traceback" in "".join(traceback.format_exception(*_raised(RuntimeError("a bug"))))
+
+
+def _raised(err):
+    try:
+        raise err
+    except BaseException as caught:  # noqa: BLE001
+        return type(caught), caught, caught.__traceback__

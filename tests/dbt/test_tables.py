@@ -29,9 +29,19 @@ def test_the_ledger_code_and_the_metric_records_use_the_list():
 
 
 def test_ddl_goes_through_the_dialect():
-    sql = T.CAPS.create_sql(dialect("duckdb"), '"main"."caps"')
-    assert sql == ('CREATE TABLE IF NOT EXISTS "main"."caps" ("invocation_id" VARCHAR, "budget_key" VARCHAR, '
-                   '"cap_epsilon" DOUBLE, "recorded_at" TIMESTAMP)')
+    sql = T.INVOCATIONS.create_sql(dialect("duckdb"), '"main"."inv"')
+    assert sql == ('CREATE TABLE IF NOT EXISTS "main"."inv" ("invocation_id" VARCHAR, "started_at" TIMESTAMP, '
+                   '"recorded_by" VARCHAR, "refresh_json" VARCHAR)')
+    assert T.CAPS.add_columns_sql(dialect("duckdb"), '"main"."caps"', {"invocation_id", "budget_key", "cap_epsilon",
+                                                                        "recorded_at", "source", "recorded_by"}) == [
+        'ALTER TABLE "main"."caps" ADD COLUMN "previous_cap_epsilon" DOUBLE',
+        'ALTER TABLE "main"."caps" ADD COLUMN "policy_json" VARCHAR']
+
+
+def test_the_model_store_keeps_state_as_text_with_its_digest_never_binary():
+    types = dict(T.MODELS.columns)
+    assert types["state_text"] == "string" and types["state_sha256"] == "string" and "blob" not in types.values()
+    assert {"release_id", "fingerprint", "sample_seed", "rows"} <= set(T.MODELS.names)
 
 
 def test_unknown_logical_types_are_refused():

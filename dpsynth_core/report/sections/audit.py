@@ -25,6 +25,13 @@ def _row_sentences(row: Mapping[str, Any], cap_known: bool) -> list[tuple[str, s
     """(when, status, sentence) for one ledger row."""
     cap = f"of cap {num(row.get('cap_epsilon'))}" if row.get("cap_epsilon") is not None else "(no cap recorded)"
     key = row.get("budget_key")
+    if row.get("status") == "reused":
+        return [(_when(row.get("started_at")), "reused",
+                 f"{_when(row.get('started_at'))}: served stored release {str(row.get('release_id'))[:12]} again as "
+                 f"{row.get('target_relation') or _who(row)} ({num(row.get('rows'))} rows re-sampled from its fitted "
+                 "model, the source not read); not charged"
+                 + (f"; budget key {key} stayed at composed epsilon {num(row.get('cumulative_epsilon'))} {cap}."
+                    if key is not None else "."))]
     out = [(_when(row.get("started_at")), "reserved",
             f"{_when(row.get('started_at'))}: reserved epsilon {num(row.get('epsilon'))} "
             f"(delta {num(row.get('delta'))}, "

@@ -1,3 +1,3 @@
--- The released table consumers read. It is built only after the candidate's gates passed: in `dbt build`, a failing
--- test on nass_aim_eps1_candidate skips this model, so consumers keep the last released version.
-select * from {{ ref('nass_aim_eps1_candidate') }}
+-- The released table consumers read: always a table, built only from a candidate release that passed its gates
+-- (otherwise this model fails and the previous table stays), stamped with the candidate release it carries.
+{{ dbt_dpsynth.dpsynth_release(ref('nass_aim_eps1_candidate')) }}
