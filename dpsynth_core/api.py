@@ -19,7 +19,7 @@ from .generators.base import FittedSynthesizer, GeneratorContext, get_generator
 from .measurement.engine import Engine
 from .measurement.holdout import EvaluationRows, read_evaluation_rows, split_holdout
 from .measurement.private_table import PrivateTable
-from .preprocessing.domains import PreprocessOptions, resolve_domains
+from .preprocessing import PreprocessOptions, resolve_domains
 from .release import ReleaseRecord
 from .schema import TableSpec
 
@@ -38,7 +38,7 @@ class Release:
 def resolve_spec(engine: Engine, spec: TableSpec | Mapping | None) -> TableSpec:
     """Complete a spec against the engine's public schema (kinds inferred from types where not declared)."""
     if isinstance(spec, TableSpec):
-        columns = spec.to_dict()
+        columns = spec.to_dict(declared_only=True)
     else:
         columns = dict(spec or {})
     return TableSpec.from_dict(engine.relation_name, columns, engine.schema())
@@ -98,7 +98,7 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         seed=config.seed, spend=budget.breakdown() + list(fitted.extra_spend),
         budget_tree=plan.tree(budget, plan.dpsgd and generator_budget.dpsgd_allowance().charged),
         columns={c.name: {"kind": c.kind.value, "domain": "dp_discovered" if c.discovered else "public",
-                          "codes": c.size} for c in domain.columns}
+                          "codes": c.size, "source_type": c.source_type, **c.report} for c in domain.columns}
         | {name: {"kind": "identifier", "domain": "surrogate_keys"} for name, _ in domain.identifiers},
         holdout={"used": holdout is not None, "fraction": config.holdout, "split": "keyed hash, secret salt",
                  "purpose": "evaluation only; never seen by the generator"} if holdout is not None else {"used": False},

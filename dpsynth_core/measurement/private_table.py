@@ -23,20 +23,35 @@ from ..accounting.zcdp import exponential_rho, gaussian_rho
 from ..errors import BudgetOverspendError
 from ..mechanisms.exponential import exponential_mechanism
 from ..mechanisms.gaussian import discrete_gaussian, noise_rng
-from .binning import Binning
+from .binning import Binning, CategoricalBinning
 from .engine import Engine, SourceColumn
 from .pandas_engine import codes_of
+
+
+def threshold_margin(sigma: float, delta_threshold: float) -> int:
+    """k = ceil(sigma * sqrt(2 ln(1/delta_threshold))): P(Z >= k) <= delta_threshold for Z ~ N_Z(0, sigma²)
+    (the discrete Gaussian is sigma-subgaussian, Canonne-Kamath-Steinke 2020, Cor. 9)."""
+    return math.ceil(sigma * math.sqrt(2 * math.log(1 / delta_threshold)))
 
 
 def threshold_for(sigma: float, delta_threshold: float) -> int:
     """Release threshold for thresholded noisy counts.
 
-    A value held by exactly one row is released only if 1 + Z >= threshold with Z ~ N_Z(0, sigma²). The discrete
-    Gaussian is sigma-subgaussian (Canonne-Kamath-Steinke 2020, Cor. 9), so P(Z >= k) <= exp(-k²/(2 sigma²)); with
-    k = ceil(sigma * sqrt(2 ln(1/delta_threshold))) that probability is at most delta_threshold.
+    A value held by exactly one row is released only if 1 + Z >= threshold with Z ~ N_Z(0, sigma²); with threshold
+    1 + `threshold_margin` that probability is at most delta_threshold.
     """
-    k = math.ceil(sigma * math.sqrt(2 * math.log(1 / delta_threshold)))
-    return 1 + k
+    return 1 + threshold_margin(sigma, delta_threshold)
+
+
+@dataclass(frozen=True)
+class ValueDiscovery:
+    """What thresholded value discovery released (all of it DP): the values whose noisy count cleared `threshold`
+    with those noisy counts, and the noisy null count (the null group is a public key: always released)."""
+
+    values: dict
+    null_count: int
+    threshold: int
+    sigma: float
 
 
 def off_diagonal_sensitivity(d: int, bound: float) -> float:
@@ -53,6 +68,11 @@ class AccessLog:
 
     def add(self, **entry):
         self.entries.append(entry)
+
+
+def _null_binning(column: str, numeric: bool) -> CategoricalBinning:
+    """Two codes: 0 = a value (as `count_values` reads it), 1 = null."""
+    return CategoricalBinning(column, (), has_other=True, nullable=True, numeric=numeric)
 
 
 class TrainingRows:
@@ -159,6 +179,40 @@ class PrivateTable:
         released = [(v, int(c + z)) for (v, c), z in zip(exact, noise) if c + z >= tau]
         released.sort(key=lambda vc: -vc[1])
         return dict(released[:max_categories])
+
+    def discover_values(self, column: str, sigma: float, delta_threshold: float, step: str, max_values: int,
+                        threshold: int | None = None, numeric: bool = False,
+                        budget: PrivacyBudget | None = None) -> ValueDiscovery:
+        """Thresholded noisy counts of a column's values (DP partition selection with Gaussian noise) and a noisy
+        null count, from one histogram of the rows by value (each row in exactly one group: L2 sensitivity 1).
+
+        Values are released when their noisy count reaches `threshold` (default and minimum:
+        `threshold_for(sigma, delta_threshold)`); at most `max_values` of them, the largest noisy counts.
+        Pre-thresholding: the engine returns only values held by at least m = threshold - k rows
+        (k = `threshold_margin`). The (rho, delta_threshold) argument is unchanged: values held by >= m rows in both
+        neighbours get the Gaussian mechanism; a value that crosses from m - 1 rows (filtered out) to m rows is
+        released with probability P(m + Z >= threshold) = P(Z >= k) <= delta_threshold, as a value held by one row is
+        with m = 1. `numeric=True` groups the value read as a DOUBLE (NumericBinning's reading).
+
+        Costs 1/(2σ²) (plus delta_threshold), charged before the engine is read.
+        """
+        margin = threshold_margin(sigma, delta_threshold)
+        tau = max(int(threshold) if threshold is not None else 0, 1 + margin)
+        self._node(budget).spend(step, "thresholded_discrete_gaussian", gaussian_rho(sigma), columns=[column],
+                                 sigma=sigma, delta_threshold=delta_threshold, threshold=tau,
+                                 statistic="value counts and null count")
+        exact = self._engine.count_values(column, min_count=tau - margin, numeric=numeric)
+        self.access.add(step=step, query="count_values", columns=[column])
+        nulls = self._engine.count_cells([_null_binning(column, numeric)])
+        self.access.add(step=step, query="count_cells", columns=[column])
+        exact_null = int(nulls[-1])
+        # the number of noise draws depends on the data (distinct values): draw them from a generator of their own,
+        # so the noise stream of every later mechanism does not shift with it
+        own = np.random.default_rng(self._rng.integers(2 ** 63 - 1))
+        noise = discrete_gaussian((len(exact) + 1,), sigma, own)
+        released = [(v, int(c + z)) for (v, c), z in zip(exact, noise[:-1]) if c + z >= tau]
+        released.sort(key=lambda vc: -vc[1])
+        return ValueDiscovery(dict(released[:max_values]), int(exact_null + noise[-1]), tau, sigma)
 
     def noisy_score_products(self, binnings: Sequence[Binning], score_tables: Sequence[np.ndarray], bound: float,
                              sigma: float, step: str, budget: PrivacyBudget | None = None) -> np.ndarray:
