@@ -18,7 +18,8 @@ Not DP: exact statistics of real rows, for the benchmark only.
     .venv/bin/python bench/fidelity_check.py [--tables NMES1988,CreditCard] [--source text|sniffed] [--epsilon 1]
 
 `--source text` reads the CSV as all-VARCHAR and lets DP decide the column kinds (`infer_text_kinds`, the CLI path);
-`--source sniffed` lets DuckDB's sniffer type the columns (the pre-issue-8 CLI path).
+`--source sniffed` lets DuckDB's sniffer type the columns (the pre-issue-8 CLI path); `--source text-plain` reads
+all-VARCHAR without the kind decision (every column categorical: what a text source got before it).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ sys.path.insert(0, str(ROOT))
 from dbt_dpsynth.engines.duckdb_engine import DuckDBEngine  # noqa: E402
 from dpsynth_core.api import synthesize_table  # noqa: E402
 from dpsynth_core.config import SynthesisConfig  # noqa: E402
+from dpsynth_core.evaluation import prepare  # noqa: E402
+from dpsynth_core.evaluation.marginals import mean_marginal_tvd  # noqa: E402
 from dpsynth_core.preprocessing import PreprocessOptions  # noqa: E402
 
 # ../shared/data next to the checkout (a worktree under /work/wt/<name> looks two levels up), or $DPSYNTH_DATA
@@ -92,11 +95,25 @@ def tvd_categorical(real: pd.Series, synth: pd.Series) -> float:
     return float(0.5 * p.subtract(q, fill_value=0).abs().sum())
 
 
+def mean_two_way_tvd(real: pd.DataFrame, synth: pd.DataFrame, numeric: dict[str, bool], columns: dict) -> float:
+    """The bench's 2-way metric (dpsynth_core.evaluation: 10 quantile bins fixed on the real table) on the CSV text
+    of both tables, numbers parsed."""
+    kinds = {c: "identifier" if columns.get(c, {}).get("kind") == "identifier" else
+             "numeric" if c in numeric else "categorical" for c in real.columns}
+
+    def typed(frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({c: pd.to_numeric(frame[c], errors="coerce") if kinds[c] == "numeric" else frame[c]
+                             for c in real.columns})
+
+    prepared = prepare(typed(real), typed(synth), kinds=kinds, n_bins=10)
+    return float(mean_marginal_tvd(prepared, 2)[0])
+
+
 def check_table(name: str, source: str, epsilon: float, seed: int, generator: str,
                 domain_share: float | None = None) -> list[dict]:
     path = DATA / f"{name}.csv"
     con = duckdb.connect()
-    relation = con.read_csv(str(path), all_varchar=True) if source == "text" else con.read_csv(str(path))
+    relation = con.read_csv(str(path), all_varchar=True) if source.startswith("text") else con.read_csv(str(path))
     engine = DuckDBEngine(relation, name, connection=con)
     preprocess = {}
     if source == "text":
@@ -114,11 +131,12 @@ def check_table(name: str, source: str, epsilon: float, seed: int, generator: st
         synth = read_text(out)
     real = read_text(path)
     numeric = numeric_columns(real)
+    tvd2 = mean_two_way_tvd(real, synth, numeric, release.record.columns)
     rows = []
     for c in real.columns:
         r, s = real[c], synth[c] if c in synth.columns else pd.Series([None] * len(synth), dtype=object)
         kind = release.record.columns.get(c, {}).get("kind", "?")
-        row = {"table": name, "column": c, "kind": kind, "seconds": elapsed}
+        row = {"table": name, "column": c, "kind": kind, "seconds": elapsed, "table_tvd2": tvd2}
         if kind == "identifier":
             continue
         if c in numeric:
@@ -146,7 +164,7 @@ def check_table(name: str, source: str, epsilon: float, seed: int, generator: st
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tables", default=",".join(TABLES))
-    parser.add_argument("--source", choices=["text", "sniffed"], default="text")
+    parser.add_argument("--source", choices=["text", "text-plain", "sniffed"], default="text")
     parser.add_argument("--epsilon", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--generator", default="aim")
@@ -162,13 +180,15 @@ def main(argv=None) -> int:
         print(f"{name}: {table_rows[0]['seconds']:.0f}s", file=sys.stderr, flush=True)
     if not rows:
         return 0
-    frame = pd.DataFrame(rows).drop(columns="seconds")
+    frame = pd.DataFrame(rows).drop(columns=["seconds", "table_tvd2"])
+    tables = pd.DataFrame(rows).groupby("table", sort=False)["table_tvd2"].first()
     pd.set_option("display.width", 200)
     pd.set_option("display.max_rows", 500)
     print(frame.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     integral = frame["integral"].dropna() if "integral" in frame else pd.Series(dtype=float)
     tv = frame["tvd1"]
-    print(f"\ncolumns: {len(frame)}; tvd1 <= 0.05: {int((tv <= 0.05).sum())}; mean tvd1 {tv.mean():.3f}, "
+    print("\nmean 2-way TVD (10 quantile bins): " + ", ".join(f"{t} {v:.3f}" for t, v in tables.items()))
+    print(f"columns: {len(frame)}; tvd1 <= 0.05: {int((tv <= 0.05).sum())}; mean tvd1 {tv.mean():.3f}, "
           f"max {tv.max():.3f}; novel > 0: {int((frame['novel'] > 0).sum())} (of which only the other label: "
           f"{int(((frame['novel'] > 0) & (frame['novel'] <= frame['other'] + 1e-12)).sum())}); "
           f"integer columns written integral: {int((integral >= 1).sum())}/{len(integral)}; "

@@ -46,7 +46,7 @@ def resolve_spec(engine: Engine, spec: TableSpec | Mapping | None) -> TableSpec:
 
 def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: SynthesisConfig,
                      noise_rng: np.random.Generator | None = None,
-                     preprocess: PreprocessOptions = PreprocessOptions(),
+                     preprocess: PreprocessOptions | None = None,
                      progress: Callable[[str, dict], None] | None = None,
                      evaluation_rows: bool = True) -> Release:
     """Synthesize a DP table from `engine`.
@@ -56,7 +56,7 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         spec: column specs (a TableSpec or `{column: {kind: ...}}`); kinds default from the public schema.
         config: the release's settings (epsilon, delta, generator, rows, ...).
         noise_rng: the privacy noise generator (default: OS entropy). Tests only.
-        preprocess: DP domain discovery options.
+        preprocess: DP domain discovery options (default: `config.preprocess`).
         progress: `progress(event, info)` receives progress events (info is post-processing of DP outputs only).
         evaluation_rows: with a holdout, hand the raw rows of both parts to the caller for the (non-DP) evaluation.
     Returns:
@@ -65,6 +65,8 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         ConfigError, SpecError, InputError before any data is read when the settings cannot work.
     """
     config.validate()
+    if preprocess is None:
+        preprocess = PreprocessOptions.from_dict(config.preprocess, engine.relation_name)
     table_spec = resolve_spec(engine, spec)
     generator = get_generator(config.generator, config.options, GeneratorContext(
         table=engine.relation_name, max_rows=config.max_rows, seed=config.seed, target=config.target,

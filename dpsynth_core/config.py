@@ -32,6 +32,8 @@ class SynthesisConfig:
     domain_share: the most of the zCDP rho DP domain discovery may spend (only on columns without a public domain);
         default: the generator's (0.1 for marginal generators, 0.5 of the zCDP part for DP-SGD generators).
     options: generator options (validated by the generator's own constraint table).
+    preprocess: DP domain resolution options (`preprocessing.PreprocessOptions`, e.g. `infer_text_kinds: true` for
+        a CSV read as all-VARCHAR, `other_label`), validated by their own constraint table.
     """
 
     epsilon: float
@@ -45,6 +47,7 @@ class SynthesisConfig:
     holdout: float = 0.0
     domain_share: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    preprocess: dict[str, Any] = field(default_factory=dict)
     table: str = ""   # for error messages only
 
     constraints: ClassVar[dict[str, Param]] = {
@@ -59,6 +62,7 @@ class SynthesisConfig:
         "holdout": Param(float, Interval(0, 1, "left"), example=0.2),
         "domain_share": Param(float, Interval(0, 1, "left"), none=True, example=0.1),
         "options": Param(dict, example="{iters: 500}"),
+        "preprocess": Param(dict, example="{infer_text_kinds: true}"),
     }
 
     @classmethod

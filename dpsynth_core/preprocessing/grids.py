@@ -64,10 +64,11 @@ def onset(counts: np.ndarray, sigma: float, drift: float = 1.0, alarm: float = 5
     return None
 
 
-def occupied_range(counts: np.ndarray, sigma: float, drift: float = 1.0) -> tuple[int, int] | None:
+def occupied_range(counts: np.ndarray, sigma: float, drift: float = 1.0, alarm: float = 5.0
+                   ) -> tuple[int, int] | None:
     """First/last bins of the occupied range, by CUSUM from each end (see `onset`)."""
-    lo = onset(counts, sigma, drift)
-    hi = onset(counts[::-1], sigma, drift)
+    lo = onset(counts, sigma, drift, alarm)
+    hi = onset(counts[::-1], sigma, drift, alarm)
     if lo is None or hi is None:
         return None
     hi = len(counts) - 1 - hi

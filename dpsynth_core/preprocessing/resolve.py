@@ -36,6 +36,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -47,6 +48,7 @@ from ..measurement.engine import SourceColumn, TypeFamily
 from ..measurement.estimates import dp_row_count
 from ..measurement.private_table import PrivateTable, threshold_for
 from ..schema import ColumnKind, ColumnSpec, TableSpec
+from ..validation import Interval, Param, validate_params
 from .domains import DEFAULT_OTHER_LABEL, ColumnDomain, TableDomain
 from .grids import (MAGNITUDE_EDGES, SIGNIFICANT_SIGMAS, YEAR_EDGES, fine_grid, integer_edges, mass_range,
                     merge_factor, merge_to_signal, occupied_range,
@@ -56,20 +58,23 @@ from .plan import STAGE_WEIGHTS, DomainPlan, column_stages, epsilon_scale, infer
 
 # A column gets a null code (an `other` code) only when its noisy null (out-of-domain) count clears this many sigmas.
 NULL_SIGMAS = 3.0
-# A discovered column gets an `other` code when its unreleased mass clears this many sigmas. Lower than for nulls:
-# without an `other` code the unreleased rows are coded as the first value, a worse error than a little noise mass.
-OTHER_SIGMAS = 2.0
+# A discovered column gets an `other` code unless its unreleased mass is within this many sigmas of zero. Lower than
+# for nulls: without an `other` code the unreleased rows are coded as the first value, a silent and larger error than
+# the little noise mass an unneeded `other` code gets.
+OTHER_SIGMAS = 1.0
 # Value discovery on numeric columns releases only values holding at least this share of the rows (pre-thresholding
 # keeps the engine from returning every distinct value of a wide column).
 VALUE_FLOOR_SHARE = 0.001
 # A numeric column is taken for a code column only when the noise of its unreleased-mass estimate is at most this
 # share of the rows (else it is binned: small integer ranges get one bin per integer anyway).
 CODE_NOISE_SHARE = 0.05
+# CUSUM alarm (in noise sigmas) on the coarse bounds grid.
+GRID_ALARM = 6.0
 # CUSUM drift (in noise sigmas per merged bin) of the fine histogram's trim inside DP bounds.
-TAIL_DRIFT = 0.5
+TAIL_DRIFT = 1.0
 # The fine histogram trims the DP bounds only when its signal supports at least this many merged bins (or all of
 # them, when it has fewer).
-MIN_TRIM_RESOLUTION = 32
+MIN_TRIM_RESOLUTION = 16
 # Shares of rows below this are not worth a warning.
 REPORT_SHARE = 0.005
 
@@ -107,6 +112,28 @@ class PreprocessOptions:
     max_atoms: int = 8
     max_code_values: int = 64
     code_coverage: float = 0.99
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any] | None, table: str | None = None) -> "PreprocessOptions":
+        """Options from their YAML/dbt form (`dpsynth: {preprocess: {infer_text_kinds: true}}`), checked against
+        `PREPROCESS_CONSTRAINTS`."""
+        return cls(**validate_params(dict(raw or {}), PREPROCESS_CONSTRAINTS, what="preprocess option", table=table))
+
+
+PREPROCESS_CONSTRAINTS: dict[str, Param] = {
+    "max_categories": Param(int, Interval(1, 100_000), example=100),
+    "n_bins": Param(int, Interval(2, 4096), example=32),
+    "rows_per_bin": Param(int, Interval(1, None), example=400),
+    "max_integer_bins": Param(int, Interval(1, 4096), example=64),
+    "fine_bins": Param(int, Interval(8, 65_536), example=512),
+    "infer_text_kinds": Param(bool, example=True),
+    "text_kind_tolerance": Param(float, Interval(0, 0.5), example=0.02),
+    "other_label": Param(str, none=True, example="__other__"),
+    "atom_share": Param(float, Interval(0, 1, "neither"), example=0.05),
+    "max_atoms": Param(int, Interval(0, 1024), example=8),
+    "max_code_values": Param(int, Interval(0, 100_000), example=64),
+    "code_coverage": Param(float, Interval(0, 1, "right"), example=0.99),
+}
 
 
 @dataclass
@@ -220,6 +247,7 @@ class _Resolver:
             counts, sigmas = zip(*kind_tables)
             self.rows = dp_row_count(counts, sigmas)
             self.rows_sigma = 1 / math.sqrt(sum(1 / (s ** 2 * np.asarray(c).size) for c, s in kind_tables))
+        self._warn_threshold([c for c, _, _ in columns])
         if not columns:
             raise InputError("no column can be modelled (all are identifiers).", table=self.spec.name,
                              fix="declare at least one non-identifier column.")
@@ -234,6 +262,24 @@ class _Resolver:
                              for c in self.spec.columns)
         return TableDomain(self.spec.name, tuple(domains), tuple(identifiers), tuple(c.name for c in self.spec.columns),
                            tuple(self.warnings), source_types)
+
+    def _warn_threshold(self, columns: list[ColumnSpec]) -> None:
+        """One early, table-level warning when the planned category discovery cannot keep categories holding 5% of
+        the rows (DP estimate), with the epsilon that would keep 1% ones."""
+        discovered = [c.name for c in columns if c.kind == ColumnKind.CATEGORICAL and c.categories is None]
+        if not discovered or self.rows is None:
+            return
+        pending = self._pending_weight()
+        sigma = sigma_for_rho(self.budget.remaining * STAGE_WEIGHTS["categories"] / max(pending, 1e-300))
+        threshold = threshold_for(sigma, self.plan.delta_each)
+        share = threshold / self.rows
+        if share >= 0.05:
+            keep = self._epsilon_to_keep(threshold, 0.01)
+            self.warnings.append(
+                f"at this epsilon DP discovery releases a category only when about {threshold} rows "
+                f"({share:.0%} of the DP row estimate) hold it; rarer categories of {discovered[:5]}"
+                f"{' ...' if len(discovered) > 5 else ''} are pooled. Declare their categories in the column spec"
+                + (f", or raise epsilon to about {keep:.2g} to keep categories holding 1% of rows." if keep else "."))
 
     def _discover(self, col: ColumnSpec, source: SourceColumn) -> ColumnDomain | _Pending:
         if col.kind == ColumnKind.BOOLEAN:
@@ -422,6 +468,14 @@ class _Resolver:
             if inside:                           # ... and where the atoms are (their rows are not in these counts)
                 first = min(first, int(np.searchsorted(fine, min(inside), side="right")) - 1)
                 last = max(last, min(int(np.searchsorted(fine, max(inside), side="right")) - 1, len(counts) - 1))
+            trimmed = np.concatenate([counts[:first], counts[last + 1:]])
+            if trimmed.size and float(trimmed.sum()) > 2 * sigma * math.sqrt(trimmed.size):
+                share = self._share(float(trimmed.sum()))
+                if share is not None and share >= REPORT_SHARE:
+                    report["clipped_share"] = round(report.get("clipped_share", 0.0) + share, 4)
+                    self.warnings.append(f"column {col.name!r}: about {share:.1%} of rows (DP estimate) lie in tails "
+                                         f"too thin for DP to place and are clipped to [{fine[first]:g}, "
+                                         f"{fine[last + 1]:g}]; declare lower/upper for it.")
             fine = fine[first:last + 2]
             counts = counts[first:last + 1]
         if unit_grid and atoms:
@@ -510,10 +564,11 @@ class _Resolver:
         values = counts[:-1]
         # bins clearing 4 sigma with support (a CUSUM over the coarse grid would raise false alarms over its many
         # empty bins; long thin tails are kept by the fine histogram, which may not trim inside these bins)
-        found = supported_range(values, sigma)
-        if found is None:       # no single bin stands out: a range spread thin over many bins (CUSUM from each end)
-            found = occupied_range(values, sigma)
-        ranges = [found] if found is not None else []
+        # the union of bins standing out on their own and a range spread thin over many bins (CUSUM from each end,
+        # with a high alarm: the coarse grid has ~100 bins, mostly empty)
+        supported = supported_range(values, sigma)
+        ranges = [r for r in (supported, occupied_range(values, sigma, alarm=GRID_ALARM)) if r is not None]
+        found = (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
         if not ranges:          # nothing stands out: the grid bin with the largest noisy count (post-processing)
             top = int(np.argmax(values))
             lo, hi = grid[top], grid[top + 1]
@@ -526,7 +581,10 @@ class _Resolver:
         else:
             first, last = min(r[0] for r in ranges), max(r[1] for r in ranges)
             lo, hi = grid[first], grid[last + 1]
-            keep = (grid[first + 1], grid[last]) if last > first else (hi, lo)
+            # the fine histogram may trim what the CUSUM added (it can start a bin early on a noise bump), never
+            # inside the outermost bins that stand out on their own
+            keep = (grid[supported[0] + 1], grid[supported[1]]) if supported and supported[1] > supported[0] \
+                else (hi, lo)
             # rows clipped: the noisy count outside the range, or (less noisy when the range is a few bins) the DP
             # row count minus the rows inside and the nulls; the less noisy of the two unbiased estimates
             outside = np.concatenate([values[:first], values[last + 1:]])
