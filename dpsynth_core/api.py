@@ -6,7 +6,7 @@ against the public schema, generator options) is checked first; only then does t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -19,7 +19,8 @@ from .generators.base import FittedSynthesizer, GeneratorContext, get_generator
 from .measurement.engine import Engine
 from .measurement.holdout import EvaluationRows, read_evaluation_rows, split_holdout
 from .measurement.private_table import PrivateTable
-from .preprocessing import PreprocessOptions, resolve_domains
+from .measurement.engine import TypeFamily
+from .preprocessing import PreprocessOptions, domain_share_for, infers_kind, resolve_domains
 from .release import ReleaseRecord
 from .schema import TableSpec
 
@@ -71,6 +72,11 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
     generator = get_generator(config.generator, config.options, GeneratorContext(
         table=engine.relation_name, max_rows=config.max_rows, seed=config.seed, target=config.target,
         progress=progress))
+    if config.domain_share is None:       # the generator's default, raised with what the spec leaves to DP (public)
+        families = {c.name: c.family for c in engine.schema()}
+        config = replace(config, domain_share=domain_share_for(
+            [(c, infers_kind(c, families.get(c.name, TypeFamily.OTHER), preprocess.infer_text_kinds))
+             for c in table_spec.columns], generator.domain_share, preprocess.max_integer_bins))
     plan = config.budget_plan(generator)
     generator.check_before_read(plan)
     # ---- nothing above read data; everything below may ----

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import median
 from typing import Any
 
 from .accounting.zcdp import sigma_for_rho
 from .config import SynthesisConfig
 from .measurement.private_table import threshold_for
-from .preprocessing import DomainPlan, PreprocessOptions
+from .preprocessing import DomainPlan, PreprocessOptions, domain_share_for
 from .preprocessing import column_stages as planned_stages  # the resolver's own plan, so the forecast cannot drift
 from .schema import ColumnKind, ColumnSpec, TableSpec
 
@@ -162,6 +162,10 @@ def forecast(spec: TableSpec, config: SynthesisConfig, rows: int, rows_public: b
         raise ValueError(f"forecast covers {MARGINAL_GENERATORS}, not {config.generator!r}")
     if rows < 1:
         raise ValueError(f"rows must be >= 1, got {rows}")
+    if config.domain_share is None:       # the resolver's default rule (preprocessing.plan.domain_share_for)
+        config = replace(config, domain_share=domain_share_for([(c, False) for c in spec.columns],
+                                                               config.generator_class().domain_share,
+                                                               preprocess.max_integer_bins))
     plan = config.budget_plan()
     columns = tuple(planned_codes(c, preprocess, assumed_categories) for c in spec.columns
                     if c.kind != ColumnKind.IDENTIFIER)
