@@ -10,6 +10,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 
 from dpsynth_core.accounting import PrivacyBudget
 from dpsynth_core.api import synthesize_table
@@ -300,3 +301,20 @@ def test_deep_transform_keeps_atoms_exact():
     out = transformer.decode({"x": vectors[:, 0]}, {"x": mode}, np.random.default_rng(0))["x"].to_numpy()
     assert np.array_equal(out[x[:500] == 0.0], np.zeros(int((x[:500] == 0.0).sum())))
     assert (out[x[:500] > 0] > 0).mean() > 0.95
+
+
+def test_a_one_code_column_does_not_break_the_graphical_model():
+    """Without a null code a constant column has one code. A potential over a clique lacking only that size-1 axis
+    has as many cells as its host clique and used to be copied with its own, shorter shape (a reshape error in belief
+    propagation, seen on CreditCard)."""
+    from dpsynth_core.pgm import Domain
+    from dpsynth_core.pgm.belief_propagation import CalibrationPlan
+    from dpsynth_core.pgm.junction_tree import build_junction_tree
+
+    domain = Domain(("a", "z", "b"), (2, 1, 3))
+    tree = build_junction_tree(domain, [("a", "z", "b")])
+    plan = CalibrationPlan(tree, [("a", "b")])
+    tables = plan.clique_log_potentials([np.zeros((2, 3))])
+    assert [t.shape for t in tables] == [(2, 1, 3)]
+    marginals = plan.calibrate([np.log(np.arange(1.0, 7.0).reshape(2, 3))], total=21.0)
+    assert marginals[0].shape == (2, 1, 3) and marginals[0].sum() == pytest.approx(21.0)
