@@ -58,10 +58,11 @@ from .plan import STAGE_WEIGHTS, DomainPlan, column_stages, epsilon_scale, infer
 
 # A column gets a null code (an `other` code) only when its noisy null (out-of-domain) count clears this many sigmas.
 NULL_SIGMAS = 3.0
-# A discovered column gets an `other` code unless its unreleased mass is within this many sigmas of zero. Lower than
-# for nulls: without an `other` code the unreleased rows are coded as the first value, a silent and larger error than
-# the little noise mass an unneeded `other` code gets.
-OTHER_SIGMAS = 1.0
+# A discovered column gets an `other` code when the DP estimate of its unreleased rows clears this many sigmas (as
+# for nulls: an unneeded `other` code gets noise mass, i.e. invented `__other__` rows). Without one, unreleased rows
+# are coded as the first released value, which is then the most frequent one (the smallest relative distortion);
+# the bound on that silent share is OTHER_SIGMAS noise sigmas of the estimate.
+OTHER_SIGMAS = 3.0
 # Value discovery on numeric columns releases only values holding at least this share of the rows (pre-thresholding
 # keeps the engine from returning every distinct value of a wide column).
 VALUE_FLOOR_SHARE = 0.001
@@ -402,6 +403,9 @@ class _Resolver:
                                  f"identifier.")
         nullable = self._nullable(col, evidence, report)
         values = tuple(sorted(found.values, key=lambda v: (str(type(v)), v)))
+        if not has_other and values:         # unreleased rows take code 0: let it be the most frequent value
+            mode = max(found.values, key=found.values.get)
+            values = (mode,) + tuple(v for v in values if v != mode)
         report["categories"] = len(values)
         return ColumnDomain(col.name, col.kind, CategoricalBinning(col.name, values, has_other, nullable), source.type,
                             source.family.value, discovered=True, other_label=label, report=report)
