@@ -16,10 +16,9 @@ from . import __version__
 from .accounting.plan import delta_is_weak
 from .config import SynthesisConfig
 from .generators.base import FittedSynthesizer, GeneratorContext, get_generator
-from .measurement.engine import Engine
+from .measurement.engine import Engine, TypeFamily
 from .measurement.holdout import EvaluationRows, read_evaluation_rows, split_holdout
 from .measurement.private_table import PrivateTable
-from .measurement.engine import TypeFamily
 from .preprocessing import PreprocessOptions, domain_share_for, infers_kind, resolve_domains
 from .release import ReleaseRecord
 from .schema import TableSpec

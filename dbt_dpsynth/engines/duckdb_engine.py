@@ -10,7 +10,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dpsynth_core.measurement.binning import TEXT_CLASSES, Binning, CategoricalBinning, TextClassBinning
+from dpsynth_core.measurement.binning import (PRECISION_TOLERANCE, TEXT_CLASSES, Binning, CategoricalBinning,
+                                              PrecisionBinning, TextClassBinning)
 from dpsynth_core.measurement.engine import Dialect, Engine, SourceColumn, TypeFamily, dense_from_groups
 
 
@@ -65,6 +66,8 @@ def value_expression(binning: Binning, column_type: str) -> str:
     family = DIALECT.family(column_type) if column_type else TypeFamily.OTHER
     if isinstance(binning, TextClassBinning):
         return f"trim(CAST({col} AS VARCHAR))"
+    if isinstance(binning, PrecisionBinning):
+        return _as_double(col, family)
     if isinstance(binning, CategoricalBinning):
         return _as_double(col, family) if binning.numeric else col
     if binning.datetime:
@@ -82,6 +85,12 @@ def code_expression(binning: Binning, value: str) -> str:
             f"WHEN regexp_full_match({'lower(' + value + ')' if name == 'boolean' else value}, {_literal(p)}) THEN {k}"
             for k, (name, p) in enumerate(TEXT_CLASSES))
         return f"CASE WHEN {value} IS NULL THEN {binning.null_code} {whens} ELSE {binning.other_code} END"
+    if isinstance(binning, PrecisionBinning):
+        scaled = [value if k == 0 else f"({value} * {float(10 ** k)!r})" for k in range(binning.max_decimals + 1)]
+        whens = " ".join(f"WHEN abs({v} - round({v})) <= {PRECISION_TOLERANCE!r} * greatest(1.0, abs({v})) THEN {k}"
+                         for k, v in enumerate(scaled))
+        return (f"CASE WHEN {value} IS NULL OR isnan({value}) THEN {binning.null_code} "
+                f"WHEN isinf({value}) THEN {binning.more_code} {whens} ELSE {binning.more_code} END")
     if isinstance(binning, CategoricalBinning):
         other = binning.other_code if binning.other_code is not None else 0
         literal = _double if binning.numeric else _literal

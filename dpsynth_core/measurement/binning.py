@@ -22,6 +22,10 @@ Code layout (the same for every engine, so a marginal from DuckDB and one from p
   `fractional=True` means the engine bins the fractional part x - floor(x) instead of x (used to measure, with DP,
   whether a float column holds integers).
 
+- `PrecisionBinning`: code k = the fewest decimals (0..max_decimals) a value needs, max_decimals + 1 for more, then
+  null; see the class. Engines compute it with the same IEEE double arithmetic: `abs(v - round(v)) <= 1e-12 *
+  greatest(1, abs(v))` for v = x, x * 10, x * 100, ... in order.
+
 - `TextClassBinning`: what each text value parses as, a partition of the rows for the DP kind decision of text
   columns (`infer_text_kinds`). The value is trimmed of surrounding whitespace; code k is the first class of
   `TEXT_CLASSES` whose regular expression matches the whole trimmed value (the boolean class is matched on the
@@ -177,4 +181,33 @@ class TextClassBinning:
     null_fallback = property(lambda self: self.null_code)
 
 
-Binning = Union[CategoricalBinning, NumericBinning, TextClassBinning]
+@dataclass(frozen=True)
+class PrecisionBinning:
+    """How many decimals each value of a column needs (for the DP precision test of float columns): the value read as
+    a DOUBLE (as `NumericBinning` reads it) gets code k, the fewest decimals 0..max_decimals such that
+    |v - round(v)| <= PRECISION_TOLERANCE * max(1, |v|) for v = x * 10^k; code max_decimals + 1 when none does (or the
+    value is infinite); then null."""
+
+    column: str
+    max_decimals: int = 4
+
+    @property
+    def more_code(self) -> int:
+        return self.max_decimals + 1
+
+    @property
+    def null_code(self) -> int:
+        return self.max_decimals + 2
+
+    @property
+    def size(self) -> int:
+        return self.max_decimals + 3
+
+    nullable = True
+    null_fallback = property(lambda self: self.null_code)
+
+
+# Relative tolerance of "x * 10^k is an integer" (x * 10 for x = 6.9 is 69.00000000000001 in binary floating point).
+PRECISION_TOLERANCE = 1e-12
+
+Binning = Union[CategoricalBinning, NumericBinning, TextClassBinning, PrecisionBinning]

@@ -8,7 +8,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .binning import TEXT_CLASSES, Binning, CategoricalBinning, TextClassBinning
+from .binning import (PRECISION_TOLERANCE, TEXT_CLASSES, Binning, CategoricalBinning, PrecisionBinning,
+                      TextClassBinning)
 from .engine import Dialect, Engine, SourceColumn, dense_from_groups
 
 
@@ -75,10 +76,27 @@ def text_class_codes(series: pd.Series) -> np.ndarray:
     return codes
 
 
+def precision_codes(series: pd.Series, binning: PrecisionBinning) -> np.ndarray:
+    """Codes of `PrecisionBinning` (binning.py): the fewest decimals each value needs."""
+    x = to_numbers(series).to_numpy(dtype=float)
+    codes = np.full(len(x), binning.more_code, dtype=np.int64)
+    undecided = np.isfinite(x)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for k in range(binning.max_decimals + 1):
+            v = x * 10.0 ** k if k else x
+            hit = undecided & (np.abs(v - np.round(v)) <= PRECISION_TOLERANCE * np.maximum(1.0, np.abs(v)))
+            codes[hit] = k
+            undecided &= ~hit
+    codes[np.isnan(x)] = binning.null_code
+    return codes
+
+
 def codes_of(series: pd.Series, binning: Binning) -> np.ndarray:
     """Integer codes of one column under a binning (the code layout documented in binning.py)."""
     if isinstance(binning, TextClassBinning):
         return text_class_codes(series)
+    if isinstance(binning, PrecisionBinning):
+        return precision_codes(series, binning)
     isnull = series.isna().to_numpy()
     if isinstance(binning, CategoricalBinning):
         other = binning.other_code if binning.other_code is not None else 0

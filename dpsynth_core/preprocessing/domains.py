@@ -47,6 +47,8 @@ class ColumnDomain:
         fine_edges, fine_weights: public-or-DP fine grid inside the model bins and its DP (noisy, cleaned) counts.
         discovered: the domain came from a DP mechanism.
         integral: a float column that holds integers (declared or DP-measured): decoded values are rounded.
+        decimals: a float column whose values need at most this many decimals (DP-measured; 0 = integral): decoded
+            values are rounded to them (tenths stay tenths).
         other_label: spelling of the `other` code (text columns), or None to re-spread it over the released values.
         kind_source: where the kind came from: "spec", "type" (the public type) or "dp" (a charged DP decision).
         report: what DP could and could not keep, for the release record (DP estimates and public numbers only).
@@ -65,6 +67,7 @@ class ColumnDomain:
     other_label: str | None = None
     kind_source: str = "type"
     report: dict = field(default_factory=dict, hash=False)
+    decimals: int | None = None
 
     @property
     def value_family(self) -> TypeFamily:
@@ -160,6 +163,8 @@ class ColumnDomain:
             moved = np.clip(np.round(x), math.ceil(lo), max(math.floor(hi), math.ceil(lo)))
         else:
             moved = np.clip(x, lo, hi)
+        if not self.rounds and self.decimals:
+            moved = np.round(moved, self.decimals)
         x = moved if exact is None else np.where(exact, x, moved)
         if self.kind == ColumnKind.DATETIME:
             return self._datetimes(x, is_null)
@@ -212,7 +217,7 @@ class ColumnDomain:
                                  "source_family": self.source_family, "discovered": self.discovered,
                                  "integral": self.integral, "value_type_family": self.value_type_family,
                                  "other_label": self.other_label, "kind_source": self.kind_source,
-                                 "report": dict(self.report)}
+                                 "report": dict(self.report), "decimals": self.decimals}
         if isinstance(b, CategoricalBinning):
             state["binning"] = {"type": "categorical", "values": list(b.values), "has_other": b.has_other,
                                 "nullable": b.nullable, "numeric": b.numeric}
@@ -238,7 +243,7 @@ class ColumnDomain:
                    tuple(fine_e) if fine_e is not None else None,
                    tuple(state["fine_weights"]) if fine_e is not None else None, state.get("discovered", False),
                    state.get("integral", False), state.get("value_type_family", ""), state.get("other_label"),
-                   state.get("kind_source", "type"), dict(state.get("report", {})))
+                   state.get("kind_source", "type"), dict(state.get("report", {})), state.get("decimals"))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ YEAR_EDGES: tuple[float, ...] = tuple(
     float((_dt.datetime(y, 1, 1, tzinfo=_dt.timezone.utc) - _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc))
           .total_seconds()) for y in range(1800, 2201))
 SIGNIFICANT_SIGMAS = 4.0
+ZERO_BIN = 2.0 ** -10       # the grid bin [-ZERO_BIN, ZERO_BIN) holds zero
 
 
 def significant_range(counts: np.ndarray, sigma: float) -> tuple[int, int] | None:
@@ -85,7 +86,7 @@ def fine_grid(lo: float, hi: float, as_integer: bool, n: int) -> tuple[float, ..
         if ihi - ilo + 1 <= n:
             return integer_edges(ilo, ihi)
         lo, hi = ilo - 0.5, ihi + 0.5
-    if lo >= 0 and hi / max(lo, 1e-300) > 1000:
+    if lo >= -ZERO_BIN and hi / max(lo, 1e-300) > 1000:   # (a range starting at the bin that holds zero counts)
         # spans orders of magnitude (heavy tail): geometric grid so the bulk is not squeezed into one fine bin
         start = max(lo, hi * 1e-6)
         inner = np.geomspace(start, hi, n)

@@ -14,7 +14,7 @@ Stages (step names in the release record are `domain:<stage>:<column>`):
 - `categories`  thresholded discovery of a categorical column's values, with a noisy null count;
 - `values`      thresholded discovery of a numeric column's frequent exact values (numeric codes, point masses);
 - `bounds`      noisy histogram over the public grid (signed powers of two; years) for the range;
-- `integrality` noisy count of values with a fractional part (float columns);
+- `precision`   noisy counts of float values by the decimals they need (0 = integers; then values are rounded);
 - `histogram`   noisy fine histogram inside the bounds (bin edges, within-bin shape);
 - `nulls`       a declared-domain column's noisy null (and out-of-domain) count, when `nullable` is not declared.
 """
@@ -35,13 +35,13 @@ STAGE_WEIGHTS: dict[str, float] = {
     "categories": 3.0,
     "values": 2.0,
     "bounds": 1.0,        # only needs the grid bins holding 4 sigma
-    "integrality": 0.5,
+    "precision": 0.5,
     "histogram": 2.0,     # shape, tails and model bins: what the 1-way fidelity of a numeric column rests on
     "nulls": 0.5,
 }
 THRESHOLDED_STAGES = ("categories", "values")
 # Stages planned for a text column whose kind is decided with DP: the costlier of the categorical and numeric plans.
-_INFERRED_TEXT_STAGES = ("kind", "values", "bounds", "integrality", "histogram")
+_INFERRED_TEXT_STAGES = ("kind", "values", "bounds", "precision", "histogram")
 
 
 def column_stages(col: ColumnSpec, max_integer_bins: int = 64, infer_kind: bool = False) -> list[str]:
@@ -64,7 +64,7 @@ def column_stages(col: ColumnSpec, max_integer_bins: int = 64, infer_kind: bool 
         return ([] if declared else ["bounds"]) + ["histogram"]
     stages = ["values"] + ([] if declared else ["bounds"])
     if col.kind == ColumnKind.CONTINUOUS:
-        stages.append("integrality")      # float columns often hold integers (a CSV int column with nulls)
+        stages.append("precision")        # float columns often hold integers (a CSV int column with nulls), or tenths
     return stages + ["histogram"]
 
 

@@ -16,7 +16,8 @@ lays out from public information. Nothing here calls min/max/unique/quantile on 
   `atom_share` of the rows are atoms (point masses with a code of their own, decoded exactly).
 - bounds: a noisy histogram over a public grid (signed powers of two; years for datetimes): the union of the bins
   clearing 4 sigma and the CUSUM-occupied range; the DP estimate of the share of rows clipped is reported.
-- integrality of float columns: one noisy count of values with a fractional part (then values are rounded).
+- precision of float columns: noisy counts of values by the decimals they need (`PrecisionBinning`); a column whose
+  values all need at most d decimals (allowing for the noise) decodes rounded to d decimals (d = 0: integral).
 - bin edges and within-bin shape: a noisy fine histogram inside the bounds (atoms excluded); model bins are its DP
   quantiles and the sampler draws within a bin from the fine histogram.
 - nulls: every measurement above also counts the nulls (a public key of the same partition: free); a column gets a
@@ -43,16 +44,26 @@ import numpy as np
 from ..accounting.budget import PrivacyBudget
 from ..accounting.zcdp import cdp_eps, sigma_for_rho
 from ..errors import ConfigError, InputError
-from ..measurement.binning import CategoricalBinning, NumericBinning, TextClassBinning
+from ..measurement.binning import CategoricalBinning, NumericBinning, PrecisionBinning, TextClassBinning
 from ..measurement.engine import SourceColumn, TypeFamily
 from ..measurement.estimates import dp_row_count
 from ..measurement.private_table import PrivateTable, threshold_for
 from ..schema import ColumnKind, ColumnSpec, TableSpec
 from ..validation import Interval, Param, validate_params
 from .domains import DEFAULT_OTHER_LABEL, ColumnDomain, TableDomain
-from .grids import (MAGNITUDE_EDGES, SIGNIFICANT_SIGMAS, YEAR_EDGES, fine_grid, integer_edges, mass_range,
-                    merge_factor, merge_to_signal, occupied_range,
-                    quantile_edges, supported_range)
+from .grids import (
+    MAGNITUDE_EDGES,
+    SIGNIFICANT_SIGMAS,
+    YEAR_EDGES,
+    fine_grid,
+    integer_edges,
+    mass_range,
+    merge_factor,
+    merge_to_signal,
+    occupied_range,
+    quantile_edges,
+    supported_range,
+)
 from .kinds import decide_text_kind
 from .plan import STAGE_WEIGHTS, DomainPlan, column_stages, epsilon_scale, infers_kind
 
@@ -169,7 +180,7 @@ def resolve_domains(private: PrivateTable, spec: TableSpec, budget: PrivacyBudge
 
 @dataclass
 class _Pending:
-    """A numeric column after value discovery, waiting for its shape stages (integrality, bounds, histogram)."""
+    """A numeric column after value discovery, waiting for its shape stages (precision, bounds, histogram)."""
 
     col: ColumnSpec
     source: SourceColumn
@@ -436,19 +447,21 @@ class _Resolver:
         return _Pending(col, source, atoms, evidence, report)
 
     def _shape(self, pending: _Pending) -> ColumnDomain:
-        """Shape pass: integrality, bounds (unless declared), the fine histogram, model bins."""
+        """Shape pass: precision, bounds (unless declared), the fine histogram, model bins."""
         col, source, atoms, evidence, report = (pending.col, pending.source, pending.atoms, pending.evidence,
                                                 pending.report)
         stages = self._stages(col)
         is_dt = col.kind == ColumnKind.DATETIME
         declared = col.lower is not None
-        integral = col.kind == ColumnKind.CONTINUOUS and "integrality" in stages and self._integrality(col, evidence)
+        decimals = self._precision(col, evidence) if col.kind == ColumnKind.CONTINUOUS and "precision" in stages \
+            else None
+        integral = decimals == 0
         as_int = col.kind == ColumnKind.INTEGER or integral
         if declared:
             lo, hi = col.lower, col.upper
             keep = (hi, lo)                        # nothing to keep: declared bounds are never trimmed
         else:
-            lo, hi, keep = self._bounds(col, is_dt, as_int, evidence, report)
+            lo, hi, keep = self._bounds(col, is_dt, as_int, atoms, evidence, report)
         fine_edges = fine_weights = None
         fine = np.asarray(fine_grid(lo, hi, as_int, self.options.fine_bins))
         # on a grid of one bin per integer an atom's rows are its own fine bin: measure them there (so the range
@@ -462,6 +475,8 @@ class _Resolver:
         found = mass_range(counts, sigma, drift=TAIL_DRIFT)
         if len(counts) / merge_factor(counts, sigma) < min(MIN_TRIM_RESOLUTION, len(counts)):
             keep = (lo, hi)      # too little signal to see where inside the bounds the mass ends: do not trim
+        if found is not None and float(counts[found[0]:found[1] + 1].sum()) < 0.5 * float(counts.sum()):
+            found = None         # a "range" holding less than half the noisy mass is a noise spike, not the data
         if found is not None and not declared:   # trim DP bounds to where the mass is (declared bounds stay) ...
             first, last = found
             # never inside the grid bins the bounds found occupied (a long thin tail is spread too thin for the
@@ -500,7 +515,7 @@ class _Resolver:
         nullable = self._nullable(col, evidence, report)
         binning = NumericBinning(col.name, tuple(float(e) for e in edges), nullable, is_dt, atoms=atoms)
         return ColumnDomain(col.name, col.kind, binning, source.type, source.family.value, fine_edges, fine_weights,
-                            discovered=not declared, integral=integral, report=report)
+                            discovered=not declared, integral=integral, decimals=decimals, report=report)
 
     def _model_bins(self) -> int:
         """Model bins of a binned column: `n_bins`, fewer on small tables (about `rows_per_bin` DP-estimated rows a
@@ -550,29 +565,38 @@ class _Resolver:
         atoms = sorted(float(v) for v, c in heavy[:self.options.max_atoms] if c >= self.options.atom_share * self.rows)
         return None, tuple(atoms)
 
-    def _integrality(self, col: ColumnSpec, evidence: _NullEvidence) -> bool:
-        """DP test of 'this float column holds integers': one noisy count of integral vs fractional non-null values."""
-        counts, sigma = self._measure(NumericBinning(col.name, (0.0, 1e-9, 1.0), True, fractional=True),
-                                      "integrality", col.name)
+    def _precision(self, col: ColumnSpec, evidence: _NullEvidence) -> int | None:
+        """DP test of 'this float column's values need at most d decimals': noisy counts of non-null values by the
+        decimals they need; the smallest d whose counts hold the values (over 4 sigma) with at most 1% of them, or
+        4 sigma, needing more. None: no such d (the values are decoded unrounded)."""
+        binning = PrecisionBinning(col.name)
+        counts, sigma = self._measure(binning, "precision", col.name)
         evidence.add(counts[-1], sigma)
-        integral, fractional = float(counts[0]), float(counts[1])
-        return integral > SIGNIFICANT_SIGMAS * sigma and fractional < max(SIGNIFICANT_SIGMAS * sigma, 0.01 * integral)
+        values = counts[:-1]
+        for d in range(binning.max_decimals + 1):
+            held, more = float(values[:d + 1].sum()), float(values[d + 1:].sum())
+            if held > SIGNIFICANT_SIGMAS * sigma * math.sqrt(d + 1) and \
+                    more < max(SIGNIFICANT_SIGMAS * sigma * math.sqrt(values.size - d - 1), 0.01 * held):
+                return d
+        return None
 
-    def _bounds(self, col: ColumnSpec, is_dt: bool, as_int: bool, evidence: _NullEvidence, report: dict
+    def _bounds(self, col: ColumnSpec, is_dt: bool, as_int: bool, atoms: tuple[float, ...], evidence: _NullEvidence,
+                report: dict
                 ) -> tuple[float, float, tuple[float, float]]:
         """DP bounds (lo, hi) on the public grid, and the inner edges of the outermost occupied grid bins (the range
         the fine histogram may not trim into)."""
         grid = YEAR_EDGES if is_dt else MAGNITUDE_EDGES
-        counts, sigma = self._measure(NumericBinning(col.name, grid, True, is_dt), "bounds", col.name)
+        # atoms are decoded exactly wherever they are: their rows stay out of the range search (a 90% zero would
+        # otherwise be "the range" while the tail, too thin per grid bin, is clipped into it)
+        binning = NumericBinning(col.name, grid, True, is_dt, atoms=atoms)
+        counts, sigma = self._measure(binning, "bounds", col.name)
         evidence.add(counts[-1], sigma)
-        values = counts[:-1]
-        # bins clearing 4 sigma with support (a CUSUM over the coarse grid would raise false alarms over its many
-        # empty bins; long thin tails are kept by the fine histogram, which may not trim inside these bins)
+        values = counts[list(binning.cell_codes()[0])]
         # the union of bins standing out on their own and a range spread thin over many bins (CUSUM from each end,
-        # with a high alarm: the coarse grid has ~100 bins, mostly empty)
+        # with a high alarm: the coarse grid has ~100 bins, mostly empty); long thin tails are then kept by the fine
+        # histogram, which may not trim inside the bins that stand out
         supported = supported_range(values, sigma)
         ranges = [r for r in (supported, occupied_range(values, sigma, alarm=GRID_ALARM)) if r is not None]
-        found = (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
         if not ranges:          # nothing stands out: the grid bin with the largest noisy count (post-processing)
             top = int(np.argmax(values))
             lo, hi = grid[top], grid[top + 1]
@@ -594,7 +618,7 @@ class _Resolver:
             outside = np.concatenate([values[:first], values[last + 1:]])
             estimates = [(float(outside.sum()), sigma * math.sqrt(max(outside.size, 1)))]
             if self.rows is not None:
-                inside = values[first:last + 1]
+                inside = np.concatenate([values[first:last + 1], counts[list(binning.cell_codes()[1])]])  # + atoms
                 estimates.append((self.rows - float(inside.sum()) - float(counts[-1]),
                                   math.sqrt(self.rows_sigma ** 2 + (inside.size + 1) * sigma ** 2)))
             clipped, sd = min(estimates, key=lambda e: e[1])

@@ -66,8 +66,9 @@ def test_integer_codes_with_nulls_decode_to_nullable_integers_never_floats():
 def test_dates_stay_dates_and_timestamps_keep_their_zone():
     rng = np.random.default_rng(2)
     days = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 700, 3000), unit="D")
-    frame = pd.DataFrame({"day": pd.Series(days.date, dtype=pd.ArrowDtype(pa.date32())), "at": (days + pd.to_timedelta(rng.integers(0, 86400, 3000), unit="s"))
-                          .tz_localize("UTC"), "naive": days})
+    moments = (days + pd.to_timedelta(rng.integers(0, 86400, 3000), unit="s")).tz_localize("UTC")
+    frame = pd.DataFrame({"day": pd.Series(days.date, dtype=pd.ArrowDtype(pa.date32())), "at": moments,
+                          "naive": days})
     domain, _ = _resolve(frame)
     assert [c.source_type for c in domain.columns] == ["DATE", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP"]
     codes = np.column_stack([np.zeros(50, dtype=int) + 3 for _ in domain.columns])
@@ -318,3 +319,20 @@ def test_a_one_code_column_does_not_break_the_graphical_model():
     assert [t.shape for t in tables] == [(2, 1, 3)]
     marginals = plan.calibrate([np.log(np.arange(1.0, 7.0).reshape(2, 3))], total=21.0)
     assert marginals[0].shape == (2, 1, 3) and marginals[0].sum() == pytest.approx(21.0)
+
+
+def test_tenths_stay_tenths():
+    """A float column holding one decimal (too many distinct values for a code column) decodes on the same grid, with
+    a charged DP precision test; a column of integers stored as DOUBLE decodes integral."""
+    rng = np.random.default_rng(12)
+    n = 4000
+    frame = pd.DataFrame({"age": np.round(rng.uniform(0, 500, n), 1), "w": rng.gamma(2.0, 30.0, n),
+                          "cnt": rng.integers(0, 300, n).astype(float)})
+    domain, private = _resolve(frame, rho=0.5)
+    assert (domain.column("age").decimals, domain.column("w").decimals, domain.column("cnt").decimals) == (1, None, 0)
+    assert {"domain:precision:age", "domain:precision:w"} <= {r.step for r in private.budget.records}
+    codes = np.column_stack([np.random.default_rng(0).integers(0, c.size, 500) for c in domain.columns])
+    out = domain.decode(codes, np.random.default_rng(0))
+    age = out["age"].dropna().to_numpy()
+    assert np.allclose(age * 10, np.round(age * 10)) and not np.allclose(age, np.round(age))
+    assert not np.allclose(out["w"].dropna() * 100, np.round(out["w"].dropna() * 100))

@@ -102,7 +102,7 @@ def test_float_column_of_integers_is_detected_with_dp_and_decoded_integral():
     frame = pd.DataFrame({"sev": ints, "w": rng.gamma(2.0, 30.0, 4000)})
     domain, private = _resolve(frame, {}, rho=1.0)
     assert domain.column("sev").integral and not domain.column("w").integral
-    assert any(s.step == "domain:integrality:sev" for s in private.budget.records)
+    assert any(s.step == "domain:precision:sev" for s in private.budget.records)
     out = domain.decode(np.column_stack([rng.integers(0, c.size, 300) for c in domain.columns]), rng)
     sev = out["sev"].dropna()
     assert (sev == sev.round()).all() and sev.between(0, 299).all()
