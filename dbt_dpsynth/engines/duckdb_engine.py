@@ -10,8 +10,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dpsynth_core.measurement.binning import (PRECISION_TOLERANCE, TEXT_CLASSES, Binning, CategoricalBinning,
-                                              PrecisionBinning, TextClassBinning)
+from dpsynth_core.measurement.binning import (
+    PRECISION_TOLERANCE,
+    TEXT_CLASSES,
+    Binning,
+    CategoricalBinning,
+    PrecisionBinning,
+    TextClassBinning,
+)
 from dpsynth_core.measurement.engine import Dialect, Engine, SourceColumn, TypeFamily, dense_from_groups
 
 

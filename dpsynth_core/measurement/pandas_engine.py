@@ -8,8 +8,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .binning import (PRECISION_TOLERANCE, TEXT_CLASSES, Binning, CategoricalBinning, PrecisionBinning,
-                      TextClassBinning)
+from .binning import PRECISION_TOLERANCE, TEXT_CLASSES, Binning, CategoricalBinning, PrecisionBinning, TextClassBinning
 from .engine import Dialect, Engine, SourceColumn, dense_from_groups
 
 
