@@ -44,6 +44,49 @@ def supported_range(counts: np.ndarray, sigma: float, alone: float = 5.0, neighb
     return int(kept[0]), int(kept[-1])
 
 
+def connected_range(counts: np.ndarray, sigma: float, supported: tuple[int, int] | None,
+                    cusum: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The occupied range from bins that stand out (`supported_range`) and a CUSUM range (`occupied_range`): the
+    supported bins extended outwards, within the CUSUM range, over contiguous bins above 1 sigma (a CUSUM run can
+    start several bins early on one noise bump); without supported bins, the CUSUM range without edge bins at or
+    under 2 sigma."""
+    c = np.asarray(counts, dtype=float)
+    if cusum is None:
+        return supported
+    if supported is None:
+        lo, hi = cusum
+        while lo < hi and c[lo] <= 2 * sigma:
+            lo += 1
+        while hi > lo and c[hi] <= 2 * sigma:
+            hi -= 1
+        return lo, hi
+    lo, hi = supported
+    while lo > cusum[0] and c[lo - 1] > sigma:
+        lo -= 1
+    while hi < cusum[1] and c[hi + 1] > sigma:
+        hi += 1
+    return lo, hi
+
+
+def significant_remainder(counts: np.ndarray, sigma: float, first: int, last: int) -> tuple[int, int]:
+    """Widen a trim (first, last) of noisy counts so that what it cuts off on either side is not significant: the
+    cut-off sum beyond index j has noise sigma * sqrt(bins); while it exceeds twice that, the range reaches j.
+    (A thin tail, each bin under the noise, still adds up.)"""
+    c = np.asarray(counts, dtype=float)
+    n = len(c)
+    above = np.cumsum(c[::-1])[::-1]            # above[j] = sum of c[j:]
+    below = np.cumsum(c)                        # below[j] = sum of c[:j + 1]
+    for j in range(n - 1, last, -1):
+        if above[j] > 2 * sigma * math.sqrt(n - j):
+            last = j
+            break
+    for j in range(0, first):
+        if below[j] > 2 * sigma * math.sqrt(j + 1):
+            first = j
+            break
+    return first, last
+
+
 def onset(counts: np.ndarray, sigma: float, drift: float = 1.0, alarm: float = 5.0) -> int | None:
     """First bin where real mass starts: a one-sided CUSUM on noisy counts (post-processing).
 

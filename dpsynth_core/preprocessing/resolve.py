@@ -55,6 +55,7 @@ from .grids import (
     MAGNITUDE_EDGES,
     SIGNIFICANT_SIGMAS,
     YEAR_EDGES,
+    connected_range,
     fine_grid,
     integer_edges,
     mass_range,
@@ -62,6 +63,7 @@ from .grids import (
     merge_to_signal,
     occupied_range,
     quantile_edges,
+    significant_remainder,
     supported_range,
 )
 from .kinds import decide_text_kind
@@ -462,6 +464,8 @@ class _Resolver:
             keep = (hi, lo)                        # nothing to keep: declared bounds are never trimmed
         else:
             lo, hi, keep = self._bounds(col, is_dt, as_int, atoms, evidence, report)
+            if as_int and atoms:     # the bounds saw the rows besides the atoms; integer bins must hold the atoms too
+                lo, hi = min(lo, math.floor(min(atoms))), max(hi, math.ceil(max(atoms)))
         fine_edges = fine_weights = None
         fine = np.asarray(fine_grid(lo, hi, as_int, self.options.fine_bins))
         # on a grid of one bin per integer an atom's rows are its own fine bin: measure them there (so the range
@@ -478,7 +482,7 @@ class _Resolver:
         if found is not None and float(counts[found[0]:found[1] + 1].sum()) < 0.5 * float(counts.sum()):
             found = None         # a "range" holding less than half the noisy mass is a noise spike, not the data
         if found is not None and not declared:   # trim DP bounds to where the mass is (declared bounds stay) ...
-            first, last = found
+            first, last = significant_remainder(counts, sigma, *found)
             # never inside the grid bins the bounds found occupied (a long thin tail is spread too thin for the
             # fine bins, but the coarse bounds bins saw it), and never away from the atoms (their rows are not here)
             first = min(first, max(int(np.searchsorted(fine, keep[0], side="right")) - 1, 0))
@@ -592,11 +596,11 @@ class _Resolver:
         counts, sigma = self._measure(binning, "bounds", col.name)
         evidence.add(counts[-1], sigma)
         values = counts[list(binning.cell_codes()[0])]
-        # the union of bins standing out on their own and a range spread thin over many bins (CUSUM from each end,
-        # with a high alarm: the coarse grid has ~100 bins, mostly empty); long thin tails are then kept by the fine
-        # histogram, which may not trim inside the bins that stand out
+        # bins standing out on their own, extended over a range spread thin over many bins (CUSUM from each end,
+        # with a high alarm: the coarse grid has ~100 bins, mostly empty) as far as it is contiguous
         supported = supported_range(values, sigma)
-        ranges = [r for r in (supported, occupied_range(values, sigma, alarm=GRID_ALARM)) if r is not None]
+        found = connected_range(values, sigma, supported, occupied_range(values, sigma, alarm=GRID_ALARM))
+        ranges = [found] if found is not None else []
         if not ranges:          # nothing stands out: the grid bin with the largest noisy count (post-processing)
             top = int(np.argmax(values))
             lo, hi = grid[top], grid[top + 1]
@@ -609,8 +613,9 @@ class _Resolver:
         else:
             first, last = min(r[0] for r in ranges), max(r[1] for r in ranges)
             lo, hi = grid[first], grid[last + 1]
-            # the fine histogram may trim what the CUSUM added (it can start a bin early on a noise bump), never
-            # inside the outermost bins that stand out on their own
+            # the fine histogram may trim the bins the CUSUM added (weak evidence: a noise bump can extend it) and
+            # inside the outermost bins that stand out on their own, never further in (a tail too thin for the fine
+            # bins was seen by the coarse ones)
             keep = (grid[supported[0] + 1], grid[supported[1]]) if supported and supported[1] > supported[0] \
                 else (hi, lo)
             # rows clipped: the noisy count outside the range, or (less noisy when the range is a few bins) the DP

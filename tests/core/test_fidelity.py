@@ -336,3 +336,15 @@ def test_tenths_stay_tenths():
     age = out["age"].dropna().to_numpy()
     assert np.allclose(age * 10, np.round(age * 10)) and not np.allclose(age, np.round(age))
     assert not np.allclose(out["w"].dropna() * 100, np.round(out["w"].dropna() * 100))
+
+
+def test_integer_atoms_stay_inside_the_integer_bins():
+    """Counts that are mostly 0 and 1 with a thin tail: the atoms' rows stay out of the bounds search, and the integer
+    bins built from those bounds must still hold the atoms (they were clipped into the tail's range)."""
+    rng = np.random.default_rng(13)
+    n = 4000
+    visits = np.where(rng.random(n) < 0.7, 0, np.where(rng.random(n) < 0.5, 1, rng.integers(2, 40, n)))
+    release = _release(pd.DataFrame({"visits": visits, "c": rng.choice(["a", "b"], n)}))
+    out = release.data["visits"]
+    assert abs((out == 0).mean() - (visits == 0).mean()) < 0.03 and abs((out == 1).mean() - (visits == 1).mean()) < 0.03
+    assert out.max() <= 45
