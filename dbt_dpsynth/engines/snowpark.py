@@ -26,12 +26,13 @@ import pandas as pd
 
 from dpsynth_core.generators.base import load_fitted
 from dpsynth_core.generators.chunked import output_types, plain_frame, plan_chunks, sample_chunk
-from dpsynth_core.measurement.binning import Binning, CategoricalBinning
+from dpsynth_core.measurement.binning import TEXT_CLASSES, Binning
 from dpsynth_core.measurement.engine import Dialect, SourceColumn, TypeFamily, dense_from_groups
 from dpsynth_core.measurement.pandas_engine import hash_threshold
+from dpsynth_core.serialization import as_state_text, model_from_text, state_from_text
 
 from .base import RelationEngine
-from dpsynth_core.serialization import as_state_text, model_from_text, state_from_text
+from .column_codes import ColumnFunctions, as_double, code_column
 
 if TYPE_CHECKING:  # pragma: no cover
     from snowflake.snowpark import Column, DataFrame, Session
@@ -184,7 +185,8 @@ class SnowparkEngine(RelationEngine):
             return np.asarray(int(self.dataframe.count()), dtype=np.int64)
         families = {c.name: c.family for c in self.schema()}
         datatypes = self._datatypes()
-        codes = [self._code(b, families.get(b.column, TypeFamily.OTHER), datatypes.get(b.column)).alias(f"C{i}")
+        fx = _functions()
+        codes = [code_column(fx, b, families.get(b.column, TypeFamily.OTHER), datatypes.get(b.column)).alias(f"C{i}")
                  for i, b in enumerate(binnings)]
         groups = [f"C{i}" for i in range(len(binnings))]
         counted = self.dataframe.select(*codes).group_by(*groups).agg(count(lit(1)).alias("N"))
@@ -194,12 +196,21 @@ class SnowparkEngine(RelationEngine):
         return dense_from_groups(shape, [np.array([r[i] for r in rows], dtype=np.int64) for i in range(len(groups))],
                                  np.array([r[len(groups)] for r in rows], dtype=np.int64))
 
-    def count_values(self, column: str) -> list[tuple[object, int]]:
-        from snowflake.snowpark.functions import count, lit
+    def count_values(self, column: str, min_count: int = 1, numeric: bool = False) -> list[tuple[object, int]]:
+        """Distinct non-null values held by at least `min_count` rows (`GROUP BY v HAVING COUNT(*) >= min_count` in
+        Snowflake); `numeric=True` groups the value read as a DOUBLE (text pattern-gated, NaN left out)."""
+        from snowflake.snowpark.functions import col, count, lit
 
+        fx = _functions()
         raw = self._col(column)
-        rows = self.dataframe.filter(raw.is_not_null()).group_by(raw).agg(count(lit(1)).alias("N")).collect()
-        return [(_plain(r[0]), int(r[1])) for r in rows]
+        family = {c.name: c.family for c in self.schema()}.get(column, TypeFamily.OTHER)
+        value = col("V")
+        present = value.is_not_null() & ~fx.is_nan(value) if numeric else value.is_not_null()
+        counted = (self.dataframe.select((as_double(fx, raw, family) if numeric else raw).alias("V"))
+                   .filter(present).group_by("V").agg(count(lit(1)).alias("N")))
+        if min_count > 1:
+            counted = counted.filter(col("N") >= lit(int(min_count)))
+        return [(float(r[0]) if numeric else _plain(r[0]), int(r[1])) for r in counted.collect()]
 
     def fetch_rows(self, columns: Sequence[str]) -> pd.DataFrame:
         frame = self.dataframe.select(*[self._col(c) for c in columns]).to_pandas()
@@ -265,43 +276,6 @@ class SnowparkEngine(RelationEngine):
 
     # ---- expressions --------------------------------------------------------------------------------------------
 
-    def _code(self, binning: Binning, family: TypeFamily, datatype: Any) -> "Column":
-        """`CASE WHEN` expression of a binning's code (layout of dpsynth_core/measurement/binning.py)."""
-        from snowflake.snowpark.functions import lit, when
-
-        raw = self._col(binning.column)
-        if isinstance(binning, CategoricalBinning):
-            other = binning.other_code if binning.other_code is not None else 0
-            expr = when(raw.is_null(), lit(binning.null_fallback))
-            for i, v in enumerate(binning.values):
-                expr = expr.when(raw == lit(_plain(v)), lit(i))
-            return expr.otherwise(lit(other))
-        value = self._numeric_value(binning, family, datatype)
-        # Snowflake's NaN equals NaN and sorts above every number: send it to the null code explicitly
-        expr = when(raw.is_null() | (value == lit(float("nan"))), lit(binning.null_fallback))
-        inner = binning.edges[1:-1]
-        for i, edge in enumerate(inner):   # code = number of inner edges <= value (clipped into the end bins)
-            expr = expr.when(value < lit(float(edge)), lit(i))
-        return expr.otherwise(lit(len(inner)))
-
-    def _numeric_value(self, binning: Binning, family: TypeFamily, datatype: Any) -> "Column":
-        """The DOUBLE a numeric binning reads: the column, epoch seconds (UTC) of a date/timestamp, or x - floor(x)."""
-        from snowflake.snowpark.functions import date_part, floor, lit
-        from snowflake.snowpark.types import DoubleType, TimestampTimeZone, TimestampType
-
-        raw = self._col(binning.column)
-        if binning.datetime and family.is_temporal:
-            # nulls are replaced by a value of the same type first (their code is decided on the raw column); local
-            # testing mode's DATE_PART fails on nulls. A DATE becomes a TIMESTAMP_NTZ (midnight UTC).
-            filled = _null_filled(raw, datatype)
-            if family == TypeFamily.DATE:
-                filled = filled.cast(TimestampType(TimestampTimeZone.NTZ))
-            return date_part("epoch_microsecond", filled) / lit(1e6)
-        value = raw.cast(DoubleType())
-        if binning.fractional:
-            return value - floor(value)
-        return value
-
     def _row_text(self, name: str, datatype: Any) -> "Column":
         """A row value as text for the partition hash: 'n' for null, 'v' + TO_VARCHAR(value) otherwise."""
         from snowflake.snowpark.functions import concat, iff, lit, to_varchar
@@ -326,6 +300,86 @@ def _plain(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
+class SnowparkFunctions(ColumnFunctions):
+    """Snowflake's spelling of the binning primitives (`column_codes`): `REGEXP_LIKE` (which anchors the pattern at
+    both ends), `TRY_CAST`, `TRY_TO_TIMESTAMP_TZ/NTZ`, `DATE_PART(EPOCH_MICROSECOND, ...)`."""
+
+    def __init__(self):
+        from snowflake.snowpark import functions
+
+        self.F = functions
+
+    def quote(self, name: str) -> str:
+        return DIALECT.quote(name)
+
+    def is_null(self, value):
+        return value.is_null()
+
+    def null_double(self):
+        from snowflake.snowpark.types import DoubleType
+
+        return self.F.lit(None).cast(DoubleType())
+
+    def is_nan(self, value):
+        # Snowflake's NaN equals NaN (and sorts above every number)
+        return value == self.F.lit(float("nan"))
+
+    def text(self, raw, family: TypeFamily):
+        return raw if family == TypeFamily.STRING else self.F.to_varchar(raw)
+
+    def trim(self, text):
+        return self.F.trim(text)             # TRIM(x): spaces only, as DuckDB's trim
+
+    def full_match(self, text, pattern: str):
+        # a group, so that an alternation is anchored as a whole
+        return self.F.call_function("regexp_like", text, self.F.lit(f"({pattern})"))
+
+    def try_double(self, text):
+        from snowflake.snowpark.types import DoubleType
+
+        return self.F.try_cast(text, DoubleType())
+
+    def number_as_double(self, raw, family: TypeFamily):
+        from snowflake.snowpark.types import DoubleType
+
+        if family == TypeFamily.BOOLEAN:
+            return self.F.when(raw.is_null(), self.null_double()).when(raw, self.F.lit(1.0)).otherwise(self.F.lit(0.0))
+        return raw.cast(DoubleType())
+
+    def temporal_epoch(self, raw, family: TypeFamily, datatype: Any):
+        from snowflake.snowpark.types import TimestampTimeZone, TimestampType
+
+        # nulls are replaced by a value of the same type first and put back after (local testing mode's DATE_PART
+        # fails on nulls); a DATE becomes a TIMESTAMP_NTZ (midnight UTC)
+        filled = _null_filled(raw, datatype)
+        if family == TypeFamily.DATE:
+            filled = filled.cast(TimestampType(TimestampTimeZone.NTZ))
+        return self.F.when(raw.is_null(), self.null_double()).otherwise(
+            self.F.date_part("epoch_microsecond", filled) / self.F.lit(1e6))
+
+    def text_epoch(self, text, with_offset: bool):
+        from snowflake.snowpark.types import TimestampTimeZone, TimestampType
+
+        kind = TimestampTimeZone.TZ if with_offset else TimestampTimeZone.NTZ
+        parsed = self.F.call_function("try_to_timestamp_tz" if with_offset else "try_to_timestamp_ntz", text)
+        filled = self.F.coalesce(parsed, self.F.lit("1970-01-01 00:00:00").cast(TimestampType(kind)))
+        return self.F.when(parsed.is_null(), self.null_double()).otherwise(
+            self.F.date_part("epoch_microsecond", filled) / self.F.lit(1e6))
+
+    def fraction(self, value):
+        return value - self.F.floor(value)
+
+
+_FUNCTIONS: SnowparkFunctions | None = None
+
+
+def _functions() -> SnowparkFunctions:
+    global _FUNCTIONS
+    if _FUNCTIONS is None:
+        _FUNCTIONS = SnowparkFunctions()
+    return _FUNCTIONS
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Local testing mode: Snowflake functions the emulator lacks, implemented as Snowflake defines them
 # --------------------------------------------------------------------------------------------------------------------
@@ -334,28 +388,99 @@ _PATCHED = False
 
 
 def _patch_local_testing() -> None:
-    """Register SHA2 (hex digest of the UTF-8 text, as Snowflake computes it) and FLOOR for local testing mode."""
+    """Register, for local testing mode only, the Snowflake functions the engine uses that the emulator lacks or gets
+    wrong on nulls, each written to Snowflake's definition: SHA2 (hex digest of the UTF-8 text), FLOOR, TRIM (spaces
+    at both ends), ROUND (half away from zero), ABS and GREATEST (null in, null out), REGEXP_LIKE (the whole text
+    matches; null for null) and TRY_TO_TIMESTAMP_NTZ/TZ (ISO text; null when it does not parse)."""
     global _PATCHED
     if _PATCHED:
         return
     import hashlib
+    import re as _re
 
     from snowflake.snowpark.mock import ColumnEmulator, ColumnType, patch
-    from snowflake.snowpark.types import DoubleType, StringType
+    from snowflake.snowpark.types import BooleanType, DoubleType, StringType, TimestampTimeZone, TimestampType
 
     digests = {224: hashlib.sha224, 256: hashlib.sha256, 384: hashlib.sha384, 512: hashlib.sha512}
 
+    def scalar(value):
+        return value.iloc[0] if isinstance(value, pd.Series) else value
+
+    def numbers(column) -> np.ndarray:
+        """A column as floats, null as NaN (enough here: every code expression tests null and NaN first)."""
+        return pd.to_numeric(pd.Series(list(column), dtype=object), errors="coerce").to_numpy(dtype=float)
+
+    def doubles(values, index) -> "ColumnEmulator":
+        return ColumnEmulator(pd.Series(values, index=index, dtype=float), sf_type=ColumnType(DoubleType(), True))
+
     @patch("sha2")
     def _sha2(column, num_bits=256):
-        bits = int(num_bits.iloc[0] if isinstance(num_bits, pd.Series) else num_bits) or 256
+        bits = int(scalar(num_bits)) or 256
         digest = digests[bits]
         values = column.apply(lambda v: None if v is None or v is pd.NA else digest(str(v).encode("utf-8")).hexdigest())
         return ColumnEmulator(values, sf_type=ColumnType(StringType(), True))
 
     @patch("floor")
     def _floor(column, scale=None):
-        return ColumnEmulator(np.floor(pd.to_numeric(column, errors="coerce").astype(float)),
-                              sf_type=ColumnType(DoubleType(), True))
+        return doubles(np.floor(numbers(column)), column.index)
+
+    @patch("trim")
+    def _trim(column, characters=None):
+        values = column.apply(lambda v: v.strip(" ") if isinstance(v, str) else None)
+        return ColumnEmulator(values, sf_type=ColumnType(StringType(), True))
+
+    @patch("round")
+    def _round(column, scale=0):
+        x = numbers(column)
+        return doubles(np.sign(x) * np.floor(np.abs(x) + 0.5), column.index)   # inf and NaN stay
+
+    @patch("abs")
+    def _abs(column):
+        return doubles(np.abs(numbers(column)), column.index)
+
+    @patch("greatest")
+    def _greatest(*columns):
+        return doubles(np.max(np.vstack([numbers(c) for c in columns]), axis=0), columns[0].index)   # NaN in, NaN out
+
+    @patch("regexp_like")
+    def _regexp_like(column, pattern, parameters=None):
+        compiled = _re.compile(str(scalar(pattern)))
+        values = column.apply(lambda v: None if not isinstance(v, str) else compiled.fullmatch(v) is not None)
+        return ColumnEmulator(values, sf_type=ColumnType(BooleanType(), True))
+
+    iso = _re.compile("|".join(f"({p})" for name, p in TEXT_CLASSES if name in ("date", "timestamp")))
+
+    def _timestamps(column, tz: TimestampTimeZone):
+        def parse(v):
+            # the emulator evaluates every branch of a CASE on every row: only ISO text is parsed here (Snowflake
+            # also reads digits as epoch seconds, but the engine calls it on date/timestamp text only)
+            if not isinstance(v, str) or not iso.fullmatch(v):
+                return None
+            try:
+                ts = pd.Timestamp(v)
+                ts.to_pydatetime()
+            except (ValueError, TypeError, OverflowError):
+                return None
+            if tz == TimestampTimeZone.NTZ:
+                return ts.tz_localize(None).to_pydatetime() if ts.tzinfo is None else None
+            return (ts if ts.tzinfo is not None else ts.tz_localize("UTC")).to_pydatetime()
+
+        # object dtype: the emulator's IS NULL sees None, not NaT
+        values = pd.Series([parse(v) for v in column], index=column.index, dtype=object)
+        return ColumnEmulator(values, sf_type=ColumnType(TimestampType(tz), True))
+
+    def _try_to_timestamp_ntz(column, fmt=None):
+        return _timestamps(column, TimestampTimeZone.NTZ)
+
+    def _try_to_timestamp_tz(column, fmt=None):
+        return _timestamps(column, TimestampTimeZone.TZ)
+
+    # no Snowpark function of these names: the emulator reads the argument kinds from the annotations (Column
+    # arguments are evaluated, others passed as literals), which must be objects, not the strings this module writes
+    for name, function in (("try_to_timestamp_ntz", _try_to_timestamp_ntz),
+                           ("try_to_timestamp_tz", _try_to_timestamp_tz)):
+        function.__annotations__ = {"column": ColumnEmulator, "fmt": Any}
+        patch(name)(function)
 
     _PATCHED = True
 

@@ -21,12 +21,13 @@ import pandas as pd
 
 from dpsynth_core.generators.base import load_fitted
 from dpsynth_core.generators.chunked import Chunk, output_types, plan_chunks, sample_chunk
-from dpsynth_core.measurement.binning import Binning, CategoricalBinning
+from dpsynth_core.measurement.binning import Binning
 from dpsynth_core.measurement.engine import Dialect, SourceColumn, TypeFamily, dense_from_groups
 from dpsynth_core.measurement.pandas_engine import hash_threshold
+from dpsynth_core.serialization import as_state_text, model_from_text, state_from_text
 
 from .base import RelationEngine
-from dpsynth_core.serialization import as_state_text, model_from_text, state_from_text
+from .column_codes import ColumnFunctions, as_double, code_column
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -123,7 +124,9 @@ class SparkEngine(RelationEngine):
         if not binnings:
             return np.asarray(int(self.dataframe.count()), dtype=np.int64)
         families = {c.name: c.family for c in self.schema()}
-        codes = [self._code(b, families.get(b.column, TypeFamily.OTHER)).alias(f"c{i}") for i, b in enumerate(binnings)]
+        fx = SparkFunctions()
+        codes = [code_column(fx, b, families.get(b.column, TypeFamily.OTHER)).alias(f"c{i}")
+                 for i, b in enumerate(binnings)]
         groups = [f"c{i}" for i in range(len(binnings))]
         rows = self.dataframe.select(*codes).groupBy(*groups).count().collect()
         if not rows:
@@ -131,10 +134,21 @@ class SparkEngine(RelationEngine):
         return dense_from_groups(shape, [np.array([r[i] for r in rows], dtype=np.int64) for i in range(len(groups))],
                                  np.array([r[len(groups)] for r in rows], dtype=np.int64))
 
-    def count_values(self, column: str) -> list[tuple[object, int]]:
+    def count_values(self, column: str, min_count: int = 1, numeric: bool = False) -> list[tuple[object, int]]:
+        """Distinct non-null values held by at least `min_count` rows (`GROUP BY v HAVING count >= min_count` in
+        Spark); `numeric=True` groups the value read as a DOUBLE (text pattern-gated, NaN left out)."""
+        from pyspark.sql import functions as F
+
         raw = self._col(column)
-        rows = self.dataframe.filter(raw.isNotNull()).groupBy(raw.alias("v")).count().collect()
-        return [(r[0], int(r[1])) for r in rows]
+        if numeric:
+            family = {c.name: c.family for c in self.schema()}.get(column, TypeFamily.OTHER)
+            raw = as_double(SparkFunctions(), raw, family)
+        value = F.col("v")
+        present = value.isNotNull() & ~F.isnan(value) if numeric else value.isNotNull()
+        counted = self.dataframe.select(raw.alias("v")).filter(present).groupBy("v").count()
+        if min_count > 1:
+            counted = counted.filter(F.col("count") >= F.lit(int(min_count)))
+        return [(float(r[0]) if numeric else r[0], int(r[1])) for r in counted.collect()]
 
     def fetch_rows(self, columns: Sequence[str]) -> pd.DataFrame:
         frame = self.dataframe.select(*[self._col(c) for c in columns]).toPandas()
@@ -207,48 +221,77 @@ class SparkEngine(RelationEngine):
         # Spark refuses to hash maps; their JSON text stands for them
         return F.to_json(raw) if type(field.dataType).__name__ == "MapType" else raw
 
-    def _code(self, binning: Binning, family: TypeFamily) -> "Column":
-        """`CASE WHEN` expression of a binning's code (layout of dpsynth_core/measurement/binning.py)."""
-        from pyspark.sql import functions as F
 
-        raw = self._col(binning.column)
-        if isinstance(binning, CategoricalBinning):
-            other = binning.other_code if binning.other_code is not None else 0
-            expr = F.when(raw.isNull(), F.lit(binning.null_fallback))
-            for i, v in enumerate(binning.values):
-                expr = expr.when(raw == F.lit(_plain(v)), F.lit(i))
-            return expr.otherwise(F.lit(other))
-        value = self._numeric_value(binning, family)
-        # Spark's NaN equals NaN and sorts above every number: send it to the null code explicitly
-        expr = F.when(raw.isNull() | F.isnan(value), F.lit(binning.null_fallback))
-        inner = binning.edges[1:-1]
-        for i, edge in enumerate(inner):   # code = number of inner edges <= value (clipped into the end bins)
-            expr = expr.when(value < F.lit(float(edge)), F.lit(i))
-        return expr.otherwise(F.lit(len(inner)))
+class SparkFunctions(ColumnFunctions):
+    """Spark's spelling of the binning primitives (`column_codes`): `rlike` anchored with ^(...)\\z (Java's `$` would
+    also match before a final newline), `try_cast`, `timestamp_ntz` for wall-clock text read as UTC."""
 
-    def _numeric_value(self, binning: Binning, family: TypeFamily) -> "Column":
-        """The DOUBLE a numeric binning reads: the column, epoch seconds (UTC) of a date/timestamp, or x - floor(x)."""
-        from pyspark.sql import functions as F
+    def __init__(self):
+        from pyspark.sql import functions
 
-        raw = self._col(binning.column)
-        if binning.datetime and family.is_temporal:
-            if family == TypeFamily.DATE:
-                return (F.unix_date(raw) * F.lit(86400)).cast("double")
-            if family == TypeFamily.TIMESTAMP:   # TIMESTAMP_NTZ: wall clock read as UTC, whatever the session zone
-                micros = F.expr("timestampdiff(MICROSECOND, TIMESTAMP_NTZ'1970-01-01 00:00:00', "
-                                f"{self.dialect.quote(binning.column)})")
-            else:
-                micros = F.unix_micros(raw)
-            return micros.cast("double") / F.lit(1e6)
-        value = raw.cast("double")
-        if binning.fractional:
-            # pmod(x, 1) = x - floor(x) (NaN for +-inf); FLOOR returns BIGINT and overflows in ANSI mode
-            return F.pmod(value, F.lit(1.0))
-        return value
+        self.F = functions
+
+    def quote(self, name: str) -> str:
+        return DIALECT.quote(name)
+
+    def is_null(self, value):
+        return value.isNull()
+
+    def null_double(self):
+        return self.F.lit(None).cast("double")
+
+    def is_nan(self, value):
+        return self.F.isnan(value)
+
+    def text(self, raw, family: TypeFamily):
+        return raw if family == TypeFamily.STRING else raw.cast("string")
+
+    def trim(self, text):
+        return self.F.trim(text)             # spaces only, as DuckDB's trim
+
+    def full_match(self, text, pattern: str):
+        return text.rlike(f"^({pattern})\\z")
+
+    def try_double(self, text):
+        return _try_cast(text, "double")
+
+    def number_as_double(self, raw, family: TypeFamily):
+        return raw.cast("double")            # booleans 1.0/0.0; never fails on a number
+
+    def temporal_epoch(self, raw, family: TypeFamily, datatype: Any = None):
+        F = self.F
+        if family == TypeFamily.DATE:
+            return (F.unix_date(raw) * F.lit(86400)).cast("double")
+        if family == TypeFamily.TIMESTAMP:   # TIMESTAMP_NTZ: wall clock read as UTC, whatever the session zone
+            return _micros_since_epoch_ntz(raw).cast("double") / F.lit(1e6)
+        return F.unix_micros(raw).cast("double") / F.lit(1e6)
+
+    def text_epoch(self, text, with_offset: bool):
+        F = self.F
+        if with_offset:
+            return F.unix_micros(_try_cast(text, "timestamp")).cast("double") / F.lit(1e6)
+        return _micros_since_epoch_ntz(_try_cast(text, "timestamp_ntz")).cast("double") / F.lit(1e6)
+
+    def fraction(self, value):
+        # pmod(x, 1) = x - floor(x) (NaN for +-inf); FLOOR returns BIGINT and overflows in ANSI mode
+        return self.F.pmod(value, self.F.lit(1.0))
 
 
-def _plain(v: Any) -> Any:
-    return v.item() if isinstance(v, np.generic) else v
+def _try_cast(column, type_name: str):
+    """TRY_CAST (pyspark >= 4: `Column.try_cast`). Older pyspark has no Column API for it: a plain cast, which cannot
+    fail on text the text-class patterns admitted as numbers, and which yields null on an impossible date (such as
+    2020-02-30) only when ANSI mode is off (`spark.sql.ansi.enabled=false`, the default before Spark 4)."""
+    return column.try_cast(type_name) if hasattr(column, "try_cast") else column.cast(type_name)
+
+
+def _micros_since_epoch_ntz(timestamp_ntz):
+    """Microseconds from 1970-01-01 00:00 to a TIMESTAMP_NTZ (its wall clock read as UTC)."""
+    from pyspark.sql import functions as F
+
+    if hasattr(F, "timestamp_diff"):        # pyspark >= 4
+        return F.timestamp_diff("MICROSECOND", F.lit("1970-01-01 00:00:00").cast("timestamp_ntz"), timestamp_ntz)
+    # older pyspark: the wall clock's text with a "Z" is that instant in UTC (Spark wrote the text: it parses)
+    return F.unix_micros(F.concat(timestamp_ntz.cast("string"), F.lit("Z")).cast("timestamp"))
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -8,12 +8,15 @@ import pandas as pd
 import pytest
 from warehouse_cases import (
     BINNINGS,
+    COUNT_VALUES_CASES,
+    FIDELITY_BINNINGS,
     MODEL_SPEC,
     UNIT,
     binning_cases,
     bounded_counts,
     duckdb_engine,
     expected_bounded_counts,
+    fidelity_cases,
     fitted_mst,
     normalised_counts,
     row_strings,
@@ -47,7 +50,8 @@ def test_schema_maps_snowflake_types_to_families(engines):
     assert [(c.name, c.type, c.family) for c in snow.schema()] == [
         ("name", "VARCHAR(16777216)", TypeFamily.STRING), ("x", "FLOAT", TypeFamily.FLOAT),
         ("flag", "BOOLEAN", TypeFamily.BOOLEAN), ("day", "TIMESTAMP_NTZ", TypeFamily.TIMESTAMP),
-        ("d", "DATE", TypeFamily.DATE), ("k", "NUMBER(38,0)", TypeFamily.INTEGER)]
+        ("d", "DATE", TypeFamily.DATE), ("k", "NUMBER(38,0)", TypeFamily.INTEGER),
+        ("t", "VARCHAR(16777216)", TypeFamily.STRING), ("p", "FLOAT", TypeFamily.FLOAT)]
 
 
 @pytest.mark.parametrize("type_name,family", [
@@ -78,6 +82,36 @@ def test_dialect_quotes_identifiers_and_escapes_literals():
 def test_counts_equal_duckdb(engines, case, binnings):
     snow, duck = engines
     np.testing.assert_array_equal(snow.count_cells(binnings), duck.count_cells(binnings))
+
+
+@pytest.mark.parametrize("case,binnings", fidelity_cases(), ids=[c for c, _ in fidelity_cases()])
+def test_value_fidelity_codes_equal_duckdb(engines, case, binnings):
+    """Text classes, numbers and timestamps read from text (pattern-gated), numeric codes, atoms, precision."""
+    snow, duck = engines
+    np.testing.assert_array_equal(snow.count_cells(binnings), duck.count_cells(binnings))
+
+
+@pytest.mark.parametrize("column,kwargs", COUNT_VALUES_CASES, ids=[f"{c}-{k}" for c, k in COUNT_VALUES_CASES])
+def test_count_values_pre_thresholds_and_groups_numbers_like_duckdb(engines, column, kwargs):
+    snow, duck = engines
+    got, expected = normalised_counts(snow.count_values(column, **kwargs)), \
+        normalised_counts(duck.count_values(column, **kwargs))
+    assert got and got == expected and all(n >= kwargs.get("min_count", 1) for n in got.values())
+    if kwargs.get("numeric"):
+        assert all(isinstance(v, float) for v in got)
+
+
+def test_no_value_can_fail_a_query_or_reach_an_error(snowpark_session):
+    """Text that no reading parses is null for every numeric reading; nothing raises (a strict cast would fail with
+    an error quoting the value)."""
+    frame = pd.DataFrame({"s": ["SSN-123-45-6789", "CANARY_SECRET_42", "7", "2020-13-45", None]})
+    snow = SnowparkEngine(snowpark_frame(snowpark_session, frame), "v")
+    binnings = [NumericBinning("s", (0.0, 5.0, 10.0)), NumericBinning("s", (0.0, 1e10), datetime=True),
+                FIDELITY_BINNINGS["t_precision"].__class__("s"),
+                FIDELITY_BINNINGS["k_number_codes"].__class__("s", (7.0,), True, True, numeric=True)]
+    counts = snow.count_cells(binnings)
+    assert counts.sum() == 5 and counts[1, 1, 0, 0] == 1 and counts[-1, -1, -1, -1] == 4
+    assert normalised_counts(snow.count_values("s", numeric=True)) == {7.0: 1}
 
 
 def test_row_count_and_value_counts_equal_duckdb(engines):

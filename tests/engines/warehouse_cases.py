@@ -12,6 +12,7 @@ import pandas as pd
 from dpsynth_core.api import synthesize_table
 from dpsynth_core.config import SynthesisConfig
 from dpsynth_core.measurement import CategoricalBinning, NumericBinning, PandasEngine
+from dpsynth_core.measurement.binning import PrecisionBinning, TextClassBinning
 
 from dbt_dpsynth.engines.duckdb import DuckDBEngine
 
@@ -33,8 +34,23 @@ def source_frame(n: int = N, seed: int = 0) -> pd.DataFrame:
          for v in rng.integers(0, 60 * 365, n)]
     k = [None if rng.random() < 0.1 else int(v) for v in rng.integers(0, 10, n)]
     flag = [None if rng.random() < 0.1 else bool(v) for v in rng.random(n) < 0.4]
-    return pd.DataFrame({"name": rng.choice(names, n), "x": x, "flag": pd.Series(flag, dtype=object),
-                         "day": day, "d": pd.Series(d, dtype=object), "k": pd.Series(k, dtype=object)})
+    name = rng.choice(names, n)
+    # drawn last, so the columns above do not change with them
+    t = pd.Series([TEXT[i] for i in rng.integers(0, len(TEXT), n)], dtype=object)
+    p = np.array([round(v, int(k)) for v, k in zip(rng.normal(0.0, 60.0, n), rng.choice([0, 1, 2, 3, 6], n))])
+    p[rng.random(n) < 0.08] = np.nan
+    p[3:10] = [0.0, 6.9, 200.0, np.inf, -np.inf, 1e20, -0.5]   # atoms, an atom on the top edge, infinities
+    return pd.DataFrame({"name": name, "x": x, "flag": pd.Series(flag, dtype=object),
+                         "day": day, "d": pd.Series(d, dtype=object), "k": pd.Series(k, dtype=object),
+                         "t": t, "p": p})
+
+
+# text a text column may hold: numbers in every spelling the text classes admit (and some they do not), dates and
+# timestamps with and without offsets (and an impossible date), boolean words, a quote, a backslash, whitespace other
+# than spaces (only spaces are trimmed), and a value no cast may quote in an error
+TEXT = (" 12 ", "12.0", "-3", "007", "1.5e3", ".5", "12.", "+4", "0", "40", "2020-01-31", "2020-01-31T10:00:00Z",
+        "2020-01-31 12:00:00+02:00", "2019-12-31 23:59:59.5", "2020-01-31 12:00", "2020-02-30", "Yes", "F", "no",
+        "zz", "1_000", "inf", "SSN-123-45-6789", "o'ne\\il", "a\nb", "12\n", "\t5", None)
 
 
 def _epoch(date: str) -> float:
@@ -58,6 +74,34 @@ BINNINGS = {
 }
 
 
+# the value-fidelity binnings (text classes, numbers read from text, numeric codes, atoms, precision), checked alone
+# and in two joint tables (one query each: few Spark queries)
+FIDELITY_BINNINGS = {
+    "t_class": TextClassBinning("t"),
+    "t_number_codes": CategoricalBinning("t", (-3, 0, 4, 12, 40, 1500.0), True, True, numeric=True),
+    "t_numeric": NumericBinning("t", (-10.0, 0.0, 20.0, 100.0), True),
+    "t_datetime": NumericBinning("t", (1.5e9, 1.58e9, 1.6e9), True, datetime=True),
+    "t_precision": PrecisionBinning("t"),
+    "p_atoms": NumericBinning("p", (-100.0, 0.0, 50.0, 200.0), True, atoms=(0.0, 6.9, 200.0)),
+    "p_precision": PrecisionBinning("p", 3),
+    "k_number_codes": CategoricalBinning("k", (1, 2, 3, 7), True, True, numeric=True),
+    "x_atom_on_edge": NumericBinning("x", (-1.0, 2.0, 10.0), False, atoms=(2.0,)),
+    "flag_number_codes": CategoricalBinning("flag", (0, 1), False, True, numeric=True),
+    "d_as_number": NumericBinning("d", (0.0, 1.0), True),
+}
+FIDELITY_JOINTS = (("t_class", "t_number_codes", "t_numeric", "t_datetime", "t_precision"),
+                   ("p_atoms", "p_precision", "k_number_codes", "x_atom_on_edge", "flag_number_codes", "d_as_number"))
+COUNT_VALUES_CASES = (("t", {}), ("t", {"numeric": True}), ("t", {"numeric": True, "min_count": 9}),
+                      ("p", {"numeric": True}), ("k", {"numeric": True, "min_count": 20}), ("name", {"min_count": 45}),
+                      ("flag", {"numeric": True}), ("k", {"min_count": 20}))
+
+
+def fidelity_cases() -> list[tuple[str, list]]:
+    """Every value-fidelity binning alone, and the joint tables."""
+    singles = [(name, [b]) for name, b in FIDELITY_BINNINGS.items()]
+    return singles + [("*".join(j), [FIDELITY_BINNINGS[n] for n in j]) for j in FIDELITY_JOINTS]
+
+
 SOME_PAIRS = (("name", "x"), ("flag", "day"), ("x_fraction", "d"), ("name_no_other_no_null", "k"),
               ("x_not_nullable", "k_empty_categories"))
 
@@ -74,7 +118,7 @@ def duckdb_engine(frame: pd.DataFrame) -> DuckDBEngine:
     con = duckdb.connect()
     con.register("src", frame)
     con.execute("create table t as select name, x, cast(flag as boolean) as flag, day, cast(d as date) as d, "
-                "cast(k as bigint) as k from src")
+                "cast(k as bigint) as k, t, p from src")
     return DuckDBEngine(con.table("t"), "t", con)
 
 
