@@ -115,10 +115,11 @@ def code_expression(binning: Binning, value: str) -> str:
     # bin code = base + weighted count of inner edges <= x (values below/above the bounds clip into the end bins);
     # an atom (exact value) takes its own code first
     base, steps = binning.bin_code_steps()
-    terms = [f"{step} * CAST({value} >= {float(e)!r} AS INTEGER)" for e, step in zip(binning.edges[1:-1], steps)]
+    terms = [f"{step} * CAST({value} >= {float(e)!r} AS INTEGER)"
+             for e, step in zip(binning.edges[1:-1], steps, strict=True)]
     code = " + ".join([str(base)] + terms)
     _, atom_codes = binning.cell_codes()
-    atoms = " ".join(f"WHEN {value} = {_double(a)} THEN {c}" for a, c in zip(binning.atoms, atom_codes))
+    atoms = " ".join(f"WHEN {value} = {_double(a)} THEN {c}" for a, c in zip(binning.atoms, atom_codes, strict=True))
     return f"CASE WHEN {value} IS NULL OR isnan({value}) THEN {binning.null_fallback} {atoms} ELSE {code} END"
 
 

@@ -37,7 +37,7 @@ def test_casts_and_zero_rows(model):
     con = duckdb.connect()
     rel = write_sample(con, model, 300, seed=1, table="syn", chunk_rows=100,
                        column_types=[("n", "INTEGER"), ("id", "INTEGER")])
-    types = dict(zip(rel.columns, map(str, rel.types)))
+    types = dict(zip(rel.columns, map(str, rel.types), strict=True))
     assert types["n"] == "INTEGER" and types["id"] == "INTEGER" and rel.count("*").fetchall()[0][0] == 300
     empty = write_sample(con, model, 0, seed=1, table="empty")
     assert empty.count("*").fetchall()[0][0] == 0 and list(empty.columns) == ["id", "a", "n"]

@@ -9,12 +9,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from dbt_dpsynth.engines.duckdb import DuckDBEngine
 from dpsynth_core.api import synthesize_table
 from dpsynth_core.config import SynthesisConfig
 from dpsynth_core.measurement import CategoricalBinning, NumericBinning, PandasEngine
 from dpsynth_core.measurement.binning import PrecisionBinning, TextClassBinning
-
-from dbt_dpsynth.engines.duckdb import DuckDBEngine
 
 N = 240
 
@@ -28,7 +27,7 @@ def source_frame(n: int = N, seed: int = 0) -> pd.DataFrame:
     x[:3] = [1e9, -1e9, 2.0]                                  # far outside the edges, and exactly on an inner edge
     base = pd.Timestamp("2015-01-01")
     day = pd.Series([base + pd.Timedelta(seconds=int(s)) + pd.Timedelta(microseconds=int(u))
-                     for s, u in zip(rng.integers(0, 10 * 365 * 86400, n), rng.integers(0, 10**6, n))])
+                     for s, u in zip(rng.integers(0, 10 * 365 * 86400, n), rng.integers(0, 10**6, n), strict=True)])
     day[rng.random(n) < 0.1] = pd.NaT
     d = [None if rng.random() < 0.1 else dt.date(1960, 1, 1) + dt.timedelta(days=int(v))
          for v in rng.integers(0, 60 * 365, n)]
@@ -37,7 +36,8 @@ def source_frame(n: int = N, seed: int = 0) -> pd.DataFrame:
     name = rng.choice(names, n)
     # drawn last, so the columns above do not change with them
     t = pd.Series([TEXT[i] for i in rng.integers(0, len(TEXT), n)], dtype=object)
-    p = np.array([round(v, int(k)) for v, k in zip(rng.normal(0.0, 60.0, n), rng.choice([0, 1, 2, 3, 6], n))])
+    values, decimals = rng.normal(0.0, 60.0, n), rng.choice([0, 1, 2, 3, 6], n)
+    p = np.array([round(v, int(k)) for v, k in zip(values, decimals, strict=True)])
     p[rng.random(n) < 0.08] = np.nan
     p[3:10] = [0.0, 6.9, 200.0, np.inf, -np.inf, 1e20, -0.5]   # atoms, an atom on the top edge, infinities
     return pd.DataFrame({"name": name, "x": x, "flag": pd.Series(flag, dtype=object),
