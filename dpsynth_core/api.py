@@ -7,7 +7,7 @@ against the public schema, generator options) is checked first; only then does t
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Mapping
 
 import numpy as np
@@ -18,11 +18,11 @@ from .accounting.plan import delta_is_weak
 from .config import SynthesisConfig
 from .errors import SpecError
 from .generators.base import FittedSynthesizer, GeneratorContext, get_generator
-from .measurement.engine import Engine
+from .measurement.engine import Engine, TypeFamily
 from .measurement.holdout import EvaluationRows, read_evaluation_rows, split_holdout
 from .measurement.privacy_unit import PrivacyUnit
 from .measurement.private_table import PrivateTable
-from .preprocessing.domains import PreprocessOptions, resolve_domains
+from .preprocessing import PreprocessOptions, domain_share_for, infers_kind, resolve_domains
 from .release import ReleaseRecord
 from .schema import ColumnKind, ColumnSpec, TableSpec
 
@@ -41,7 +41,7 @@ class Release:
 def resolve_spec(engine: Engine, spec: TableSpec | Mapping | None) -> TableSpec:
     """Complete a spec against the engine's public schema (kinds inferred from types where not declared)."""
     if isinstance(spec, TableSpec):
-        columns = spec.to_dict()
+        columns = spec.to_dict(declared_only=True)
     else:
         columns = dict(spec or {})
     return TableSpec.from_dict(engine.relation_name, columns, engine.schema())
@@ -71,7 +71,7 @@ def with_unit_identifier(spec: TableSpec, unit: PrivacyUnit) -> TableSpec:
 
 def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: SynthesisConfig,
                      noise_rng: np.random.Generator | None = None,
-                     preprocess: PreprocessOptions = PreprocessOptions(),
+                     preprocess: PreprocessOptions | None = None,
                      progress: Callable[[str, dict], None] | None = None,
                      evaluation_rows: bool = True, sample: bool = True,
                      sample_seed: int | None = None) -> Release:
@@ -82,7 +82,7 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         spec: column specs (a TableSpec or `{column: {kind: ...}}`); kinds default from the public schema.
         config: the release's settings (epsilon, delta, generator, rows, ...).
         noise_rng: the privacy noise generator (default: OS entropy). Tests only.
-        preprocess: DP domain discovery options.
+        preprocess: DP domain discovery options (default: `config.preprocess`).
         progress: `progress(event, info)` receives progress events (info is post-processing of DP outputs only).
         evaluation_rows: with a holdout, hand the raw rows of both parts to the caller for the (non-DP) evaluation.
         sample: draw the synthetic rows in memory (`Release.data`); False leaves that to the caller, who streams
@@ -96,10 +96,17 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
     """
     config.validate()
     unit = config.unit
+    if preprocess is None:
+        preprocess = PreprocessOptions.from_dict(config.preprocess, engine.relation_name)
     table_spec = with_unit_identifier(resolve_spec(engine, spec), unit)
     generator = get_generator(config.generator, config.options, GeneratorContext(
         table=engine.relation_name, max_rows=config.max_rows, seed=config.seed, target=config.target,
         progress=progress))
+    if config.domain_share is None:       # the generator's default, raised with what the spec leaves to DP (public)
+        families = {c.name: c.family for c in engine.schema()}
+        config = replace(config, domain_share=domain_share_for(
+            [(c, infers_kind(c, families.get(c.name, TypeFamily.OTHER), preprocess.infer_text_kinds))
+             for c in table_spec.columns], generator.domain_share, preprocess.max_integer_bins))
     plan = config.budget_plan(generator)
     generator.check_before_read(plan)
     # ---- nothing above read data; everything below may ----
@@ -133,7 +140,7 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         spend=budget.breakdown() + list(fitted.extra_spend),
         budget_tree=plan.tree(budget, plan.dpsgd and generator_budget.dpsgd_allowance().charged),
         columns={c.name: {"kind": c.kind.value, "domain": "dp_discovered" if c.discovered else "public",
-                          "codes": c.size} for c in domain.columns}
+                          "codes": c.size, "source_type": c.source_type, **c.report} for c in domain.columns}
         | {name: {"kind": "identifier", "domain": "surrogate_keys"} | ({"privacy_unit": True}
                                                                       if name == unit.column else {})
            for name, _ in domain.identifiers},

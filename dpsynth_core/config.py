@@ -41,6 +41,8 @@ class SynthesisConfig:
     max_rows_per_unit: k, the most rows one unit contributes (public, default 1): the source is bounded to k rows per
         unit, chosen at random with a secret salt, before any measurement, and every sensitivity is multiplied by k.
         More rows per unit keep more data but cost k times the noise; DP-SGD generators need k = 1.
+    preprocess: DP domain resolution options (`preprocessing.PreprocessOptions`, e.g. `infer_text_kinds: true` for
+        a CSV read as all-VARCHAR, `other_label`), validated by their own constraint table.
     """
 
     epsilon: float
@@ -56,6 +58,7 @@ class SynthesisConfig:
     options: dict[str, Any] = field(default_factory=dict)
     privacy_unit: str | None = None
     max_rows_per_unit: int = 1
+    preprocess: dict[str, Any] = field(default_factory=dict)
     table: str = ""   # for error messages only
 
     constraints: ClassVar[dict[str, Param]] = {
@@ -72,6 +75,7 @@ class SynthesisConfig:
         "options": Param(dict, example="{iters: 500}"),
         "privacy_unit": Param(str, none=True, example="patient_id"),
         "max_rows_per_unit": Param(int, Interval(1, MAX_ROWS_PER_UNIT), example=2),
+        "preprocess": Param(dict, example="{infer_text_kinds: true}"),
     }
 
     @classmethod

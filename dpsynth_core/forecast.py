@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import median
 from typing import Any
 
 from .accounting.zcdp import sigma_for_rho
 from .config import SynthesisConfig
 from .measurement.private_table import threshold_for
-from .preprocessing.domains import PreprocessOptions
-from .preprocessing.domains import _stages as planned_stages  # the resolver's own plan, so the forecast cannot drift
+from .preprocessing import DomainPlan, PreprocessOptions, domain_share_for
+from .preprocessing import column_stages as planned_stages  # the resolver's own plan, so the forecast cannot drift
 from .schema import ColumnKind, ColumnSpec, TableSpec
 
 MARGINAL_GENERATORS = ("mst", "aim", "copula")
@@ -79,6 +79,7 @@ class Forecast:
     discovery_threshold: int | None = None           # rows a category needs to be released (about)
     correlation_noise: float | None = None           # copula: std of one correlation entry (about)
     notes: tuple[str, ...] = field(default_factory=tuple)
+    discovery_sigmas: dict[str, float] = field(default_factory=dict)   # noise std per preprocessing stage
 
     def median_two_way_tvd(self) -> float | None:
         return median(m.expected_tvd for m in self.two_way) if self.two_way else None
@@ -94,7 +95,8 @@ class Forecast:
                 "one_way": [_marginal_dict(m) for m in self.one_way],
                 "two_way": [_marginal_dict(m) for m in self.two_way],
                 "split": [list(s) for s in self.split], "discovery_sigma": self.discovery_sigma,
-                "discovery_threshold": self.discovery_threshold, "correlation_noise": self.correlation_noise,
+                "discovery_threshold": self.discovery_threshold, "discovery_sigmas": dict(self.discovery_sigmas),
+                "correlation_noise": self.correlation_noise,
                 "median_two_way_tvd": self.median_two_way_tvd(), "max_one_way_tvd": self.max_one_way_tvd(),
                 "notes": list(self.notes)}
 
@@ -107,13 +109,15 @@ def _marginal_dict(m: MarginalForecast) -> dict[str, Any]:
 def planned_codes(col: ColumnSpec, options: PreprocessOptions = PreprocessOptions(),
                   assumed_categories: int = DEFAULT_ASSUMED_CATEGORIES) -> ColumnPlan:
     """Codes a column will have, from its spec alone (mirrors `preprocessing.domains`; other and null codes counted)."""
-    null = int(col.nullable)
-    stages = tuple(planned_stages(col))
+    null = int(col.nullable is not False)   # undeclared: a DP test may add a null code; plan for one
+    stages = tuple(planned_stages(col, options.max_integer_bins))
     if col.kind == ColumnKind.BOOLEAN:
         return ColumnPlan(col.name, col.kind.value, 2 + null, "declared", stages)
     if col.kind == ColumnKind.CATEGORICAL:
         if col.categories is not None:
-            return ColumnPlan(col.name, col.kind.value, len(col.categories) + 1 + null, "declared", stages)
+            # a declared list is complete: an `other` code only when the null test (nullable undeclared) finds one
+            other = int(col.nullable is None)
+            return ColumnPlan(col.name, col.kind.value, len(col.categories) + other + null, "declared", stages)
         return ColumnPlan(col.name, col.kind.value, min(assumed_categories, options.max_categories) + 1 + null,
                           "assumed", stages)
     declared = col.lower is not None
@@ -127,7 +131,7 @@ def planned_codes(col: ColumnSpec, options: PreprocessOptions = PreprocessOption
         bins = span
     else:
         bins = options.n_bins
-    source = "declared" if declared and (col.bins is not None or "fine_histogram" not in stages) else "assumed"
+    source = "declared" if declared and (col.bins is not None or "histogram" not in stages) else "assumed"
     return ColumnPlan(col.name, col.kind.value, bins + null, source, stages)
 
 
@@ -156,17 +160,26 @@ def forecast(spec: TableSpec, config: SynthesisConfig, rows: int, rows_public: b
         raise ValueError(f"forecast covers {MARGINAL_GENERATORS}, not {config.generator!r}")
     if rows < 1:
         raise ValueError(f"rows must be >= 1, got {rows}")
+    if config.domain_share is None:       # the resolver's default rule (preprocessing.plan.domain_share_for)
+        config = replace(config, domain_share=domain_share_for([(c, False) for c in spec.columns],
+                                                               config.generator_class().domain_share,
+                                                               preprocess.max_integer_bins))
     plan = config.budget_plan()
     k = config.max_rows_per_unit          # the privacy unit's bound multiplies every sensitivity (measurement layer)
     columns = tuple(planned_codes(c, preprocess, assumed_categories) for c in spec.columns
                     if c.kind != ColumnKind.IDENTIFIER)
-    n_measurements = sum(len(c.stages) for c in columns)
-    n_thresholded = sum(c.stages.count("discover_categories") for c in columns)
-    rho_pre = plan.rho * plan.domain_share if n_measurements else 0.0
+    # the resolver's own split (preprocessing.plan): stage weights over the planned stages, delta per thresholded one
+    needs = DomainPlan.build([(c, False) for c in spec.columns], 1.0, 1.0, preprocess.max_integer_bins).needs_budget
+    rho_pre = plan.rho * plan.domain_share if needs else 0.0
     rho_gen = plan.rho - rho_pre
-    discovery_sigma = sigma_for_rho(rho_pre / n_measurements, k) if n_measurements and rho_pre > 0 else None
-    threshold = (threshold_for(discovery_sigma, plan.delta_threshold / n_thresholded, k)
-                 if discovery_sigma is not None and n_thresholded else None)
+    domain_plan = DomainPlan.build([(c, False) for c in spec.columns], rho_pre, plan.delta_threshold,
+                                   preprocess.max_integer_bins)
+    # the privacy unit's bound k multiplies every sensitivity, so every discovery sigma (measurement layer)
+    discovery_sigmas = {stage: k * s for stage, s in domain_plan.sigmas().items()} if rho_pre > 0 else {}
+    thresholded = discovery_sigmas.get("categories") or discovery_sigmas.get("values")
+    discovery_sigma = thresholded or next(iter(discovery_sigmas.values()), None)
+    threshold = (threshold_for(thresholded, domain_plan.delta_each, k) if thresholded is not None and
+                 domain_plan.delta_each > 0 else None)
     d = len(columns)
     codes = {c.name: c.codes for c in columns}
     notes: list[str] = []
@@ -203,7 +216,7 @@ def forecast(spec: TableSpec, config: SynthesisConfig, rows: int, rows_public: b
         notes.append(f"The row count {rows} is an assumption, not a public number: the forecast is only as good as it.")
     return Forecast(config.generator, config.epsilon, config.resolved_delta(), plan.rho, rho_pre, rho_gen, rows,
                     rows_public, columns, one_way, tuple(sorted(two_way, key=lambda m: -m.expected_tvd)),
-                    tuple(split), discovery_sigma, threshold, correlation_noise, tuple(notes))
+                    tuple(split), discovery_sigma, threshold, correlation_noise, tuple(notes), discovery_sigmas)
 
 
 def epsilon_sweep(spec: TableSpec, config: SynthesisConfig, rows: int, epsilons=SWEEP_EPSILONS,

@@ -110,16 +110,18 @@ class ColumnSpec:
 
     `categories` is a complete public domain (values outside it are mapped to an `other` code). `lower`/`upper` are
     public bounds in the column's unit (epoch seconds for datetimes); values outside are clipped. `bins` is either a
-    number of bins or explicit public edges.
+    number of bins or explicit public edges. `nullable`: True (the column gets a null code), False (none: nulls are
+    coded like a value) or None (not declared: a DP "has nulls" test decides, see `preprocessing`).
     """
 
     name: str
     kind: ColumnKind
-    nullable: bool = True
+    nullable: bool | None = None
     categories: tuple | None = None
     lower: float | None = None
     upper: float | None = None
     bins: int | tuple[float, ...] | None = None
+    kind_declared: bool = True      # False: the kind was inferred from the public type (not written in the spec)
 
     @property
     def has_public_domain(self) -> bool:
@@ -174,11 +176,15 @@ class ColumnSpec:
                 refuse("the first/last bin edges differ from lower/upper.", "make bins start at lower and end at "
                        "upper, or drop lower/upper.")
             bins = edges
-        return cls(name=name, kind=kind, nullable=values.get("nullable", True), categories=categories, lower=lower,
-                   upper=upper, bins=bins)
+        return cls(name=name, kind=kind, nullable=values.get("nullable"), categories=categories, lower=lower,
+                   upper=upper, bins=bins, kind_declared="kind" in values)
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind.value, "nullable": self.nullable}
+    def to_dict(self, declared_only: bool = False) -> dict[str, Any]:
+        """The YAML/meta form; `declared_only` leaves out a kind that came from the public type (so completing the
+        spec again against the schema infers it the same way)."""
+        out: dict[str, Any] = {} if declared_only and not self.kind_declared else {"kind": self.kind.value}
+        if self.nullable is not None:
+            out["nullable"] = self.nullable
         if self.categories is not None:
             out["categories"] = list(self.categories)
         if self.lower is not None:
@@ -290,8 +296,8 @@ class TableSpec:
             raise SpecError(f"spec file {path} is not a mapping.", table=name, fix="write `columns: {col: {kind: ...}}`.")
         return cls.from_dict(name, raw.get("columns", raw), schema)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {c.name: c.to_dict() for c in self.columns}
+    def to_dict(self, declared_only: bool = False) -> dict[str, Any]:
+        return {c.name: c.to_dict(declared_only) for c in self.columns}
 
     def with_column(self, spec: ColumnSpec) -> "TableSpec":
         return replace(self, columns=tuple(spec if c.name == spec.name else c for c in self.columns))

@@ -439,8 +439,8 @@ def columns_from_domain(domain) -> tuple[list[str], dict[str, tuple[float, float
     for column in domain.columns:
         continuous = column.kind == ColumnKind.CONTINUOUS and not column.integral
         timestamp = column.kind == ColumnKind.DATETIME and column.source_family != TypeFamily.DATE.value
-        if not (continuous or timestamp):
-            continue
+        if not (continuous or timestamp) or not hasattr(column.binning, "edges"):
+            continue                  # numeric code columns (categorical over released values) are decoded exactly
         names.append(column.name)
         edges = column.binning.edges
         bounds[column.name] = (float(edges[0]), float(edges[-1]))

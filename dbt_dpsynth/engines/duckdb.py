@@ -5,16 +5,22 @@ The `DuckDBDialect` also writes the package's own tables (ledger, caps, metrics)
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import uuid
+from typing import Sequence
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from dpsynth_core.measurement.binning import Binning, CategoricalBinning
-from dpsynth_core.measurement.engine import Dialect, SourceColumn, dense_from_groups
+from dpsynth_core.measurement.binning import (
+    PRECISION_TOLERANCE,
+    TEXT_CLASSES,
+    Binning,
+    CategoricalBinning,
+    PrecisionBinning,
+    TextClassBinning,
+)
+from dpsynth_core.measurement.engine import Dialect, SourceColumn, TypeFamily, dense_from_groups
 from dpsynth_core.measurement.pandas_engine import hash_threshold
 
 from .base import RelationEngine
@@ -32,31 +38,88 @@ _quote = DIALECT.quote
 _literal = DIALECT.literal
 
 
+def _double(x: float) -> str:
+    """A DOUBLE literal (a bare 6.6 would be a DECIMAL; equality tests need the exact double)."""
+    x = float(x)
+    return f"CAST({_literal(repr(x))} AS DOUBLE)" if not np.isfinite(x) else f"CAST({x!r} AS DOUBLE)"
+
+
+def _matches(text: str, classes: tuple[str, ...]) -> str:
+    """SQL: `text` fully matches one of the named text-class patterns (binning.TEXT_CLASSES)."""
+    return "(" + " OR ".join(f"regexp_full_match({text}, {_literal(p)})" for name, p in TEXT_CLASSES
+                             if name in classes) + ")"
+
+
+def _as_double(col: str, family: TypeFamily) -> str:
+    """SQL for a column read as DOUBLE without ever failing on a value (a failing cast would quote it): text is
+    trimmed and parsed only when it matches the integer/decimal text class, as every engine does."""
+    if family in (TypeFamily.STRING, TypeFamily.OTHER):
+        text = f"trim(CAST({col} AS VARCHAR))"
+        return f"(CASE WHEN {_matches(text, ('integer', 'decimal'))} THEN TRY_CAST({text} AS DOUBLE) END)"
+    return f"TRY_CAST({col} AS DOUBLE)"
+
+
+def _as_epoch(col: str, family: TypeFamily) -> str:
+    """SQL for a datetime column as epoch seconds (UTC): temporal types directly; text only when it matches the
+    date/timestamp text class (an explicit offset is honoured, a naive value is read as UTC)."""
+    if family.is_temporal:
+        return f"CAST(epoch({col}) AS DOUBLE)"
+    if family.is_numeric:
+        return f"TRY_CAST({col} AS DOUBLE)"
+    text = f"trim(CAST({col} AS VARCHAR))"
+    with_offset = f"regexp_matches({text}, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')"
+    return (f"(CASE WHEN NOT {_matches(text, ('date', 'timestamp'))} THEN NULL "
+            f"WHEN {with_offset} THEN CAST(epoch(TRY_CAST({text} AS TIMESTAMPTZ)) AS DOUBLE) "
+            f"ELSE CAST(epoch(TRY_CAST({text} AS TIMESTAMP)) AS DOUBLE) END)")
+
+
 def value_expression(binning: Binning, column_type: str) -> str:
-    """SQL for the value a binning reads: the raw column (categorical) or a DOUBLE (numeric; datetimes as epoch s)."""
+    """SQL for the value a binning reads: the raw column (categorical), the trimmed text (text classes) or a DOUBLE
+    (numeric and numeric-categorical; datetimes as epoch seconds). Never a strict cast: no value can fail a query."""
     col = _quote(binning.column)
+    family = DIALECT.family(column_type) if column_type else TypeFamily.OTHER
+    if isinstance(binning, TextClassBinning):
+        return f"trim(CAST({col} AS VARCHAR))"
+    if isinstance(binning, PrecisionBinning):
+        return _as_double(col, family)
     if isinstance(binning, CategoricalBinning):
-        return col
+        return _as_double(col, family) if binning.numeric else col
     if binning.datetime:
-        t = column_type.upper()
-        if not any(t.startswith(p) for p in ("TINYINT", "SMALLINT", "INT", "BIGINT", "DOUBLE", "FLOAT", "DECIMAL")):
-            return f"CAST(epoch(CAST({col} AS TIMESTAMP)) AS DOUBLE)"
+        return _as_epoch(col, family)
+    value = _as_double(col, family)
     if binning.fractional:
-        return f"(CAST({col} AS DOUBLE) - floor(CAST({col} AS DOUBLE)))"
-    return f"CAST({col} AS DOUBLE)"
+        return f"({value} - floor({value}))"
+    return value
 
 
 def code_expression(binning: Binning, value: str) -> str:
     """SQL computing the binning's code from `value` (see dpsynth_core.measurement.binning for the code layout)."""
+    if isinstance(binning, TextClassBinning):
+        whens = " ".join(
+            f"WHEN regexp_full_match({'lower(' + value + ')' if name == 'boolean' else value}, {_literal(p)}) THEN {k}"
+            for k, (name, p) in enumerate(TEXT_CLASSES))
+        return f"CASE WHEN {value} IS NULL THEN {binning.null_code} {whens} ELSE {binning.other_code} END"
+    if isinstance(binning, PrecisionBinning):
+        scaled = [value if k == 0 else f"({value} * {float(10 ** k)!r})" for k in range(binning.max_decimals + 1)]
+        whens = " ".join(f"WHEN abs({v} - round({v})) <= {PRECISION_TOLERANCE!r} * greatest(1.0, abs({v})) THEN {k}"
+                         for k, v in enumerate(scaled))
+        return (f"CASE WHEN {value} IS NULL OR isnan({value}) THEN {binning.null_code} "
+                f"WHEN isinf({value}) THEN {binning.more_code} {whens} ELSE {binning.more_code} END")
     if isinstance(binning, CategoricalBinning):
         other = binning.other_code if binning.other_code is not None else 0
-        whens = " ".join(f"WHEN {_literal(v)} THEN {i}" for i, v in enumerate(binning.values))
-        return (f"CASE WHEN {value} IS NULL THEN {binning.null_fallback} "
+        literal = _double if binning.numeric else _literal
+        whens = " ".join(f"WHEN {literal(v)} THEN {i}" for i, v in enumerate(binning.values))
+        is_null = f"{value} IS NULL OR isnan({value})" if binning.numeric else f"{value} IS NULL"
+        return (f"CASE WHEN {is_null} THEN {binning.null_fallback} "
                 + (f"ELSE CASE {value} {whens} ELSE {other} END END" if whens else f"ELSE {other} END"))
-    inner = binning.edges[1:-1]
-    # bin index = number of inner edges <= x (values below/above the bounds clip into the first/last bin)
-    code = " + ".join(f"CAST({value} >= {float(e)!r} AS INTEGER)" for e in inner) if inner else "0"
-    return f"CASE WHEN {value} IS NULL OR isnan({value}) THEN {binning.null_fallback} ELSE {code} END"
+    # bin code = base + weighted count of inner edges <= x (values below/above the bounds clip into the end bins);
+    # an atom (exact value) takes its own code first
+    base, steps = binning.bin_code_steps()
+    terms = [f"{step} * CAST({value} >= {float(e)!r} AS INTEGER)" for e, step in zip(binning.edges[1:-1], steps)]
+    code = " + ".join([str(base)] + terms)
+    _, atom_codes = binning.cell_codes()
+    atoms = " ".join(f"WHEN {value} = {_double(a)} THEN {c}" for a, c in zip(binning.atoms, atom_codes))
+    return f"CASE WHEN {value} IS NULL OR isnan({value}) THEN {binning.null_fallback} {atoms} ELSE {code} END"
 
 
 class DuckDBEngine(RelationEngine):
@@ -100,10 +163,14 @@ class DuckDBEngine(RelationEngine):
         result = coded.aggregate(f"{groups}, count(*) AS n", groups).fetchnumpy()
         return dense_from_groups(shape, [result[f"c{i}"] for i in range(len(binnings))], result["n"])
 
-    def count_values(self, column: str) -> list[tuple[object, int]]:
+    def count_values(self, column: str, min_count: int = 1, numeric: bool = False) -> list[tuple[object, int]]:
         col = _quote(column)
-        rows = self.relation.filter(f"{col} IS NOT NULL").aggregate(f"{col} AS v, count(*) AS n", col).fetchall()
-        return [(v, int(n)) for v, n in rows]
+        value = _as_double(col, self.dialect.family(self._types().get(column, ""))) if numeric else col
+        present = "v IS NOT NULL AND NOT isnan(v)" if numeric else "v IS NOT NULL"
+        counts = self.relation.project(f"{value} AS v").filter(present).aggregate("v, count(*) AS n", "v")
+        if min_count > 1:
+            counts = counts.filter(f"n >= {int(min_count)}")
+        return [(v, int(n)) for v, n in counts.fetchall()]
 
     def fetch_rows(self, columns: Sequence[str]) -> pd.DataFrame:
         return self.relation.project(", ".join(_quote(c) for c in columns)).df()

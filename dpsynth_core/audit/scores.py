@@ -59,7 +59,10 @@ class CanaryScorer:
             "bb_1way": float(match[rare].sum()),
             "bb_2way": float(sum((match[rare] & m).sum() for c, m in match.items() if c != rare)),
             "bb_profile": profile,
-            "bb_codes": float(sum(int(v.get("codes", 0)) for v in columns.values() if isinstance(v, Mapping))),
+            # released domain sizes: the number of released categories where the record gives it (the codes also count
+            # the `other` and null codes, whose presence is itself a noisy decision)
+            "bb_codes": float(sum(int(v.get("categories", v.get("codes", 0))) for v in columns.values()
+                                  if isinstance(v, Mapping))),
         }
 
     # ------------------------------------------------------------------------------------------- white box

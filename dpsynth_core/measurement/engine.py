@@ -149,8 +149,11 @@ class Engine(ABC):
         (a 0-d array holding the row count when `binnings` is empty)."""
 
     @abstractmethod
-    def count_values(self, column: str) -> list[tuple[object, int]]:
-        """Exact count of each distinct non-null value of `column`."""
+    def count_values(self, column: str, min_count: int = 1, numeric: bool = False) -> list[tuple[object, int]]:
+        """Exact count of each distinct non-null value of `column`, only values held by at least `min_count` rows
+        (push the filter down: `GROUP BY v HAVING count(*) >= min_count`, so a high-cardinality column does not
+        send every value to Python). `numeric=True` groups the value read as a DOUBLE (`TRY_CAST`, text trimmed
+        first, as `NumericBinning` reads it; values that do not parse, and NaN, are left out) and returns floats."""
 
     @abstractmethod
     def fetch_rows(self, columns: Sequence[str]) -> pd.DataFrame:

@@ -35,7 +35,7 @@ from ..accounting.zcdp import exponential_rho, gaussian_rho, sigma_for_rho
 from ..errors import BudgetOverspendError, ConfigError
 from ..mechanisms.exponential import exponential_mechanism
 from ..mechanisms.gaussian import discrete_gaussian, noise_rng
-from .binning import Binning
+from .binning import Binning, CategoricalBinning
 from .engine import Engine, SourceColumn
 from .pandas_engine import codes_of
 from .privacy_unit import ROW, PrivacyUnit, bound_contributions
@@ -80,6 +80,17 @@ def worst_new_value_release(sigma: float, tau: int, max_rows_per_unit: int) -> f
     return float(best.max())
 
 
+@dataclass(frozen=True)
+class ValueDiscovery:
+    """What thresholded value discovery released (all of it DP): the values whose noisy count cleared `threshold`
+    with those noisy counts, and the noisy null count (the null group is a public key: always released)."""
+
+    values: dict
+    null_count: int
+    threshold: int
+    sigma: float
+
+
 def off_diagonal_sensitivity(d: int, bound: float) -> float:
     """L2 sensitivity of the off-diagonal products (z_i z_j, i < j) of one row with ||z||² <= bound:
     sqrt(sum_{i<j} z_i² z_j²) = sqrt((||z||⁴ - sum z_i⁴)/2) <= bound sqrt((1 - 1/d)/2) (as sum z_i⁴ >= ||z||⁴/d)."""
@@ -94,6 +105,11 @@ class AccessLog:
 
     def add(self, **entry):
         self.entries.append(entry)
+
+
+def _null_binning(column: str, numeric: bool) -> CategoricalBinning:
+    """Two codes: 0 = a value (as `count_values` reads it), 1 = null."""
+    return CategoricalBinning(column, (), has_other=True, nullable=True, numeric=numeric)
 
 
 class TrainingRows:
@@ -229,6 +245,40 @@ class PrivateTable:
         released = [(v, int(c + z)) for (v, c), z in zip(exact, noise) if c + z >= tau]
         released.sort(key=lambda vc: -vc[1])
         return dict(released[:max_categories])
+
+    def discover_values(self, column: str, sigma: float, delta_threshold: float, step: str, max_values: int,
+                        threshold: int | None = None, numeric: bool = False,
+                        budget: PrivacyBudget | None = None) -> ValueDiscovery:
+        """Thresholded noisy counts of a column's values (DP partition selection with Gaussian noise) and a noisy
+        null count, from one histogram of the rows by value (each row in exactly one group).
+
+        Values are released when their noisy count reaches `threshold` (default and minimum: tau0 =
+        `threshold_for(sigma, delta_threshold, k)`, the threshold for values that only the differing unit holds); at
+        most `max_values` of them, the largest noisy counts. Pre-thresholding: the engine returns only values held by
+        at least m = threshold - tau0 + 1 rows. The (rho, delta_threshold) argument is that of `discover_categories`:
+        values held by >= m rows in both neighbours get the Gaussian mechanism (one unit moves the histogram by at most
+        k in L2: costs k²/(2σ²)); a value the differing unit lifts from at most m - 1 rows (filtered out) by c_v rows
+        is released only if (m - 1) + c_v + Z >= threshold, i.e. c_v + Z >= tau0 — the same event as a new value's
+        under threshold tau0, so all such values together are released with probability <= delta_threshold.
+        `numeric=True` groups the value read as a DOUBLE (NumericBinning's reading).
+        """
+        tau0 = threshold_for(sigma, delta_threshold, self.max_rows_per_unit)
+        tau = tau0 if threshold is None else max(int(threshold), tau0)
+        self._node(budget).spend(step, "thresholded_discrete_gaussian", self.gaussian_cost(sigma), columns=[column],
+                                 sigma=sigma, delta_threshold=delta_threshold, sensitivity=self.count_sensitivity,
+                                 threshold=tau, statistic="value counts and null count")
+        exact = self._engine.count_values(column, min_count=tau - tau0 + 1, numeric=numeric)
+        self.access.add(step=step, query="count_values", columns=[column])
+        nulls = self._engine.count_cells([_null_binning(column, numeric)])
+        self.access.add(step=step, query="count_cells", columns=[column])
+        exact_null = int(nulls[-1])
+        # the number of noise draws depends on the data (distinct values): draw them from a generator of their own,
+        # so the noise stream of every later mechanism does not shift with it
+        own = np.random.default_rng(self._rng.integers(2 ** 63 - 1))
+        noise = discrete_gaussian((len(exact) + 1,), sigma, own)
+        released = [(v, int(c + z)) for (v, c), z in zip(exact, noise[:-1]) if c + z >= tau]
+        released.sort(key=lambda vc: -vc[1])
+        return ValueDiscovery(dict(released[:max_values]), int(exact_null + noise[-1]), tau, sigma)
 
     def noisy_score_products(self, binnings: Sequence[Binning], score_tables: Sequence[np.ndarray], bound: float,
                              sigma: float, step: str, budget: PrivacyBudget | None = None) -> np.ndarray:

@@ -79,7 +79,8 @@ class CalibrationPlan:
         out = []
         for shape, placed in zip(self.shapes, self._placement):
             if len(placed) == 1 and placed[0][1] == shape:
-                out.append(np.array(potentials[placed[0][0]], dtype=float, copy=True))
+                # same cells, but the potential may lack size-1 axes of its host (a one-code column): reshape
+                out.append(np.array(potentials[placed[0][0]], dtype=float, copy=True).reshape(shape))
                 continue
             table = np.zeros(shape)
             for k, bshape in placed:

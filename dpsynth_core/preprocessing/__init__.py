@@ -1,5 +1,9 @@
-"""End-to-end DP preprocessing: every domain is declared public or discovered with a charged DP mechanism."""
+"""DP domain resolution (what each column's codes mean) and decoding back into the source's representation."""
 
-from .domains import ColumnDomain, PreprocessOptions, TableDomain, resolve_domains
+from .domains import DEFAULT_OTHER_LABEL, ColumnDomain, TableDomain
+from .plan import STAGE_WEIGHTS, DomainPlan, column_stages, domain_share_for, infers_kind
+from .resolve import PreprocessOptions, resolve_domains
 
-__all__ = ["ColumnDomain", "PreprocessOptions", "TableDomain", "resolve_domains"]
+__all__ = ["ColumnDomain", "DEFAULT_OTHER_LABEL", "DomainPlan", "PreprocessOptions", "STAGE_WEIGHTS", "TableDomain",
+           "column_stages", "domain_share_for",
+           "infers_kind", "resolve_domains"]

@@ -44,7 +44,8 @@ def test_end_to_end_on_nass_with_dp_discovery(nass):
     assert list(out.columns) == list(nass.columns)
     assert not set(out["caseid"]) & set(nass["caseid"])       # identifiers never learned
     steps = {s["step"].split(":")[0] for s in r.spend}
-    assert {"domain", "bounds", "aim"} <= steps
+    stages = {s["step"].split(":")[1] for s in r.spend if s["step"].startswith("domain:")}   # domain:<stage>:<col>
+    assert {"domain", "aim"} <= steps and {"categories", "bounds"} <= stages
     for col in ["dvcat", "airbag", "sex"]:                      # released categories are real ones
         assert set(out[col].dropna()) <= set(nass[col].dropna())
 

@@ -12,10 +12,11 @@ from dpsynth_core.forecast import epsilon_sweep, forecast, planned_codes, smalle
 from dpsynth_core.measurement import PandasEngine
 from dpsynth_core.schema import TableSpec
 
-DECLARED = {"sex": {"kind": "categorical", "categories": ["f", "m"]},
-            "dead": {"kind": "categorical", "categories": ["alive", "dead"]},
-            "ageOFocc": {"kind": "integer", "lower": 0, "upper": 100, "bins": 10},
-            "yearacc": {"kind": "integer", "lower": 1997, "upper": 2002},
+# fully declared: domains and nullability (an undeclared `nullable` is a small charged DP test)
+DECLARED = {"sex": {"kind": "categorical", "categories": ["f", "m"], "nullable": False},
+            "dead": {"kind": "categorical", "categories": ["alive", "dead"], "nullable": False},
+            "ageOFocc": {"kind": "integer", "lower": 0, "upper": 100, "bins": 10, "nullable": False},
+            "yearacc": {"kind": "integer", "lower": 1997, "upper": 2002, "nullable": False},
             "caseid": {"kind": "identifier"}}
 
 
@@ -69,7 +70,8 @@ def test_preprocessing_share_and_discovery_noise_match_the_resolver(frame):
     record = synthesize_table(PandasEngine(frame, "nassCDS"), spec_raw, config).record
     discovery = [s for s in record.spend if s["step"].split(":")[0] in ("domain", "bounds", "histogram")]
     assert fc.rho_preprocessing == pytest.approx(sum(s["rho"] for s in discovery), rel=1e-9)
-    assert all(s["detail"]["sigma"] == pytest.approx(fc.discovery_sigma) for s in discovery)
+    # the split is weighted by stage (preprocessing.plan.STAGE_WEIGHTS): each stage's noise as forecast
+    assert all(s["detail"]["sigma"] == pytest.approx(fc.discovery_sigmas[s["step"].split(":")[1]]) for s in discovery)
     assert {c.name: c.source for c in fc.columns} == {"sex": "assumed", "dead": "assumed", "ageOFocc": "assumed",
                                                       "yearacc": "declared"}
     assert fc.discovery_threshold > 1 and any("not declared" in n for n in fc.notes)

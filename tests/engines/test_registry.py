@@ -55,8 +55,8 @@ class ToyEngine(RelationEngine):
     def count_cells(self, binnings):
         return self._frame.count_cells(binnings)
 
-    def count_values(self, column):
-        return self._frame.count_values(column)
+    def count_values(self, column, min_count=1, numeric=False):
+        return self._frame.count_values(column, min_count, numeric)
 
     def fetch_rows(self, columns):
         return self._frame.fetch_rows(columns)

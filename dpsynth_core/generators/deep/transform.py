@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dpsynth_core.measurement.binning import CategoricalBinning
-from dpsynth_core.measurement.pandas_engine import codes_of, to_epoch_seconds
+from dpsynth_core.measurement.pandas_engine import codes_of, to_epoch_seconds, to_numbers
 from dpsynth_core.preprocessing.domains import ColumnDomain, TableDomain
 
 # Mass added to every CDF piece (relative to the total) so F is strictly increasing and invertible.
@@ -51,6 +51,8 @@ class NumericSpan:
     u_knots: tuple[float, ...]
     n_modes: int
     nullable: bool
+    atoms: tuple[float, ...] = ()       # the binning's atoms (point masses): jumps of the CDF
+    atom_u: tuple[float, ...] = ()      # u in the middle of each atom's jump (where its rows are encoded)
 
     @property
     def dim(self) -> int:
@@ -91,6 +93,29 @@ def dp_cdf_knots(x_edges: np.ndarray, noisy_counts: np.ndarray, total: float | N
     u = np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
     u[-1] = 1.0
     return np.asarray(x_edges, dtype=float), u
+
+
+def with_atoms(x: np.ndarray, u: np.ndarray, atoms: tuple[float, ...], shares: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
+    """CDF knots of a mixture: the continuous CDF (x, u) scaled to 1 - sum(shares), plus a jump of `shares[k]` at
+    each atom (two knots at the same x). Returns (x, u, u at the middle of each jump). Post-processing."""
+    cont = 1.0 - float(np.sum(shares))
+    points = np.unique(np.concatenate([x, np.asarray(atoms, dtype=float)]))
+    base = cont * np.interp(points, x, u)
+    share_of = dict(zip(atoms, shares))
+    xs, us, mids, below = [], [], [], 0.0
+    for p, f in zip(points, base):
+        xs.append(p)
+        us.append(f + below)
+        if p in share_of:
+            s = float(share_of[p])
+            mids.append(f + below + s / 2)
+            below += s
+            xs.append(p)
+            us.append(f + below)
+    out_u = np.asarray(us)
+    out_u[-1] = 1.0
+    return np.asarray(xs), out_u, tuple(mids)
 
 
 def normalised_frequencies(noisy_counts: np.ndarray, total: float | None = None) -> np.ndarray:
@@ -138,16 +163,26 @@ class DataTransformer:
     @staticmethod
     def _numeric_span(col: ColumnDomain, counts: np.ndarray, n_modes: int, rows: float | None) -> NumericSpan:
         binning = col.binning
+        bin_codes, atom_codes = binning.cell_codes()
         non_null = None
         if rows is not None:   # DP estimate of the non-null rows: the row count minus the noisy null count
             null_count = max(float(counts[binning.null_code]), 0.0) if binning.null_code is not None else 0.0
             non_null = max(rows - null_count, 1.0)
+        atom_counts = np.clip(counts[list(atom_codes)], 0, None) if binning.atoms else np.zeros(0)
+        bin_counts = counts[list(bin_codes)]
+        continuous = None if non_null is None else max(non_null - float(atom_counts.sum()), 1.0)
         if col.fine_edges is not None:   # the domain's DP fine histogram (already paid for by the preprocessing)
-            x, u = dp_cdf_knots(np.asarray(col.fine_edges), np.asarray(col.fine_weights), non_null)
+            x, u = dp_cdf_knots(np.asarray(col.fine_edges), np.asarray(col.fine_weights), continuous)
         else:                            # model bins with our own noisy 1-way counts
-            x, u = dp_cdf_knots(np.asarray(binning.edges), counts[:binning.n_bins], non_null)
+            x, u = dp_cdf_knots(np.asarray(binning.edges), bin_counts, continuous)
         modes = max(1, min(n_modes, len(x) - 1))
-        return NumericSpan(col.name, tuple(x.tolist()), tuple(u.tolist()), modes, binning.nullable)
+        if not binning.atoms:
+            return NumericSpan(col.name, tuple(x.tolist()), tuple(u.tolist()), modes, binning.nullable)
+        mass = continuous if continuous is not None else max(float(np.clip(bin_counts, 0, None).sum()), 1.0)
+        shares = atom_counts / (mass + float(atom_counts.sum()))
+        x, u, mids = with_atoms(x, u, binning.atoms, shares)
+        return NumericSpan(col.name, tuple(x.tolist()), tuple(u.tolist()), modes, binning.nullable, binning.atoms,
+                           mids)
 
     # ---------------------------------------------------------------- rows -> vectors
     def transform(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -172,11 +207,13 @@ class DataTransformer:
     @staticmethod
     def _encode_numeric(span: NumericSpan, col: ColumnDomain, series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         values = (to_epoch_seconds(series) if col.binning.datetime
-                  else pd.to_numeric(series, errors="coerce").astype(float)).to_numpy(dtype=float)
+                  else to_numbers(series)).to_numpy(dtype=float)
         is_null = np.isnan(values)
         x_knots, u_knots = np.asarray(span.x_knots), np.asarray(span.u_knots)
         x = np.clip(np.where(is_null, x_knots[0], values), x_knots[0], x_knots[-1])  # public/DP bounds only
         u = np.interp(x, x_knots, u_knots)
+        for atom, mid in zip(span.atoms, span.atom_u):     # an atom's rows sit in the middle of its CDF jump
+            u = np.where(~is_null & (values == atom), mid, u)
         mode = np.minimum(np.floor(u * span.n_modes), span.n_modes - 1).astype(np.int64)
         alpha = np.clip(2.0 * (u * span.n_modes - mode) - 1.0, -1.0, 1.0)
         if span.nullable:
@@ -209,7 +246,9 @@ class DataTransformer:
             numeric_values[span.column] = (x, is_null)
         frame = self.domain.decode(codes, rng)
         for name, (x, is_null) in numeric_values.items():
-            frame[name] = self.domain.column(name).typed_values(x, is_null)
+            column = self.domain.column(name)
+            atoms = getattr(column.binning, "atoms", ())
+            frame[name] = column.typed_values(x, is_null, exact=np.isin(x, atoms) if atoms else None)
         return frame
 
     # ---------------------------------------------------------------- state (JSON only)
@@ -221,7 +260,8 @@ class DataTransformer:
                               "frequencies": list(s.frequencies)})
             else:
                 spans.append({"type": "numeric", "column": s.column, "x_knots": list(s.x_knots),
-                              "u_knots": list(s.u_knots), "n_modes": s.n_modes, "nullable": s.nullable})
+                              "u_knots": list(s.u_knots), "n_modes": s.n_modes, "nullable": s.nullable,
+                              "atoms": list(s.atoms), "atom_u": list(s.atom_u)})
         return {"domain": self.domain.to_state(), "spans": spans}
 
     @classmethod
@@ -232,7 +272,7 @@ class DataTransformer:
                 spans.append(CategoricalSpan(s["column"], int(s["size"]), tuple(s["frequencies"])))
             else:
                 spans.append(NumericSpan(s["column"], tuple(s["x_knots"]), tuple(s["u_knots"]), int(s["n_modes"]),
-                                         bool(s["nullable"])))
+                                         bool(s["nullable"]), tuple(s.get("atoms", ())), tuple(s.get("atom_u", ()))))
         return cls(TableDomain.from_state(state["domain"]), spans)
 
 
