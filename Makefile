@@ -31,12 +31,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-# Build the integration dbt project on a fresh DuckDB file, then show where everything landed.
+# Build the integration dbt project on a fresh DuckDB file, then show where everything landed: the ledger, and the
+# release reports the models wrote (integration_tests/target/demo/dpsynth/, one HTML/JSON/Markdown set per release).
 demo: venv
 	$(call FRESH,$(DEMO_DB))
 	$(DBT) deps --profiles-dir . --quiet
 	cd $(IT) && DPSYNTH_DUCKDB_PATH="$(DEMO_DB)" $(BIN)/dbt build --profiles-dir . --target-path target/demo
 	$(BIN)/dpsynth ledger "$(DEMO_DB)"
+	$(BIN)/dpsynth report "$(DEMO_DB)" --written
 
 # pytest exits 5 when it collects no tests: not a failure here.
 unit: venv
@@ -49,6 +51,11 @@ integration: venv
 	$(MAKE) --no-print-directory demo DPSYNTH_DUCKDB_PATH="$(TEST_DB)"
 	$(MAKE) --no-print-directory demo DPSYNTH_DUCKDB_PATH="$(TEST_DB)"
 	$(BIN)/python $(IT)/check_reuse.py $(IT)/target/demo/run_results.json "$(TEST_DB)"
+	# release reports, dbt docs (catalog.json/manifest.json) and budget status against the ledger
+	cd $(IT) && DPSYNTH_DUCKDB_PATH="$(TEST_DB)" $(BIN)/dbt docs generate --profiles-dir . --target-path target/docs \
+		--quiet
+	$(BIN)/python $(IT)/check_evidence.py $(IT)/target/demo/run_results.json "$(TEST_DB)" $(IT)/target/docs \
+		$(BIN)/dpsynth
 	# the failure path of a gate, kept green by severity warn (a separate selector; see integration_tests/selectors.yml)
 	cd $(IT) && DPSYNTH_DUCKDB_PATH="$(TEST_DB)" $(BIN)/dbt build --profiles-dir . --target-path target/gate_demo \
 		--selector gate_demo

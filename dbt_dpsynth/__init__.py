@@ -31,7 +31,7 @@ from typing import Any
 from dpsynth_core.errors import DpsynthError
 
 __version__ = "0.1.0"
-__all__ = ["budget_status_table", "release_catalogue_table", "synthesize", "__version__"]
+__all__ = ["synthesize", "__version__"]
 
 
 def _logger():
@@ -112,6 +112,7 @@ def _synthesize(dbt, session, relation, relation_name: str | None, overrides: di
     from dpsynth_core.schema import TableSpec
 
     from . import config as cfgmod
+    from . import evidence
     from . import metrics as metricsmod
     from .engines import engine_for
     from .extras import require_for_generator
@@ -142,15 +143,19 @@ def _synthesize(dbt, session, relation, relation_name: str | None, overrides: di
         book = _open_ledger(con, settings, who, log)
         reusable = _reusable_release(book, settings, who, fingerprint, log)
         if reusable is not None:
-            return _serve_stored_release(book, reusable, settings, who, log)
+            data = _serve_stored_release(book, reusable, settings, who, log)
+            evidence.write_for_model(book, reusable.release_id, who.unique_id, who.name, node, _invocation_id(), log)
+            return data
         release = _release_with_ledger(book, engine, spec, settings, who, fingerprint, log)
         location = book.location
         if gates is not None:   # a holdout was kept: evaluate the release and store the metrics for the gate tests
-            report = metricsmod.evaluate_release(release, spec, settings.synthesis.target, *gates)
+            report = metricsmod.evaluate_release(release, spec, settings.synthesis.target, *gates, details=True)
             n = metricsmod.write_metrics(con, location, report.to_records(release.record.release_id, model_name))
+            evidence.store_details(con, location, release.record.release_id, model_name, report, log)
             failed = [r.metric for r in report.results if r.passed is False]
             log.info(f"dpsynth: {model_name}: {n} metrics (not DP; evidence for the gates) in "
                      f"{location.qualify(metricsmod.METRICS_TABLE)}; failing: {failed or 'none'}")
+        evidence.write_for_model(book, release.record.release_id, who.unique_id, who.name, node, _invocation_id(), log)
     finally:
         con.close()
     return release.data
@@ -261,39 +266,3 @@ def _release_with_ledger(book, engine, spec, settings, who: _Model, fingerprint,
     log.info(f"dpsynth: {who.name}: {release.record.summary()}; ledger {book.location.ledger} "
              f"release_id={release_id}")
     return release
-
-
-def _ledger_of_model(dbt, session):
-    """(cursor, LedgerLocation) of this invocation's ledger, for the package's own models."""
-    from . import ledger as ledgermod
-
-    _, database, default_schema = _this(dbt)
-    con = session.cursor()
-    location = ledgermod.locate(con, invocation_id=_invocation_id(), database=database,
-                                default_schema=default_schema or "main")
-    ledgermod.ensure_tables(con, location)
-    return con, location
-
-
-def budget_status_table(dbt, session):
-    """The package model `dpsynth_budget_status`: one row per budget key (cap, composed spend, remaining, releases,
-    last release) from this invocation's ledger, as of now. Same numbers as `dpsynth budget FILE`."""
-    from .budget_status import status_frame
-
-    con, location = _ledger_of_model(dbt, session)
-    try:
-        return status_frame(con, location)
-    finally:
-        con.close()
-
-
-def release_catalogue_table(dbt, session):
-    """The package model `dpsynth_release_catalogue`: one row per ledger row (release id, model, target relation,
-    generator, epsilon, delta, status, rows, times), as of now."""
-    from .budget_status import catalogue_frame
-
-    con, location = _ledger_of_model(dbt, session)
-    try:
-        return catalogue_frame(con, location)
-    finally:
-        con.close()

@@ -1,6 +1,7 @@
-"""Budget status per key and the release catalogue, computed from the ledger: one function for the CLI (`dpsynth
-budget`, `dpsynth ledger`) and the package's dbt models (`dpsynth_budget_status`, `dpsynth_release_catalogue`), so
-they show the same numbers.
+"""Budget status per key and the release catalogue, computed from the ledger, for the CLI (`dpsynth budget`,
+`dpsynth ledger`). The package's dbt models `dpsynth_budget_status` / `dpsynth_release_catalogue` are SQL views over
+the same tables (python_models/*.sql: a view sees the releases a `dbt build` makes after creating it); tests compare
+every column of the views with these functions.
 
 Everything here reads the ledger only (public bookkeeping: which releases happened at which epsilon), never a source.
 'reused' ledger rows (a stored release re-materialised) are counted and shown, never charged.

@@ -30,15 +30,16 @@ def gate_settings(raw: Mapping[str, Any] | None, table: str):
             EvaluationOptions.from_mapping(raw.get("options"), "dpsynth.gates"))
 
 
-def evaluate_release(release, spec, target: str | None, gates, options):
-    """Evaluate a release against the rows its generator saw and its holdout (`release.evaluation`, NOT DP)."""
+def evaluate_release(release, spec, target: str | None, gates, options, details: bool = False):
+    """Evaluate a release against the rows its generator saw and its holdout (`release.evaluation`, NOT DP);
+    `details=True` also returns the report's plot data (`EvaluationReport.details`)."""
     from dpsynth_core.evaluation import evaluate
     from dpsynth_core.evaluation.columns import kinds_from_table_spec
 
     rows = release.evaluation
     return evaluate(rows.train, rows.holdout, release.data,
                     kinds=kinds_from_table_spec(spec), target=target, gates=gates, options=options,
-                    table=release.record.relation)
+                    table=release.record.relation, details=details)
 
 
 def write_metrics(con, location, records: list[dict[str, Any]], table: str = METRICS_TABLE) -> int:

@@ -6,6 +6,7 @@ against the public schema, generator options) is checked first; only then does t
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping
 
@@ -117,7 +118,9 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
     domain = resolve_domains(private, table_spec, domains, plan.delta_threshold, preprocess)
     domains.close()                                  # what discovery did not need goes to the generator
     generator_budget = budget.rest(config.generator, dpsgd=plan.dpsgd.allowance() if plan.dpsgd else None)
+    fit_started = time.perf_counter()
     fitted = generator.fit(private, domain, generator_budget)
+    fit_seconds = round(time.perf_counter() - fit_started, 3)
     rows_source = "config" if config.rows is not None else "dp_estimate"
     n = config.rows if config.rows is not None else max(int(round(fitted.estimated_rows)), 0)
     if progress is not None and sample:
@@ -145,7 +148,8 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         holdout={"used": holdout is not None, "fraction": config.holdout,
                  "split": "keyed hash, secret salt" + ("" if unit.is_row else f" (of {unit.column}: whole units)"),
                  "purpose": "evaluation only; never seen by the generator"} if holdout is not None else {"used": False},
-        warnings=warnings, epsilon_other=fitted.epsilon_other, library_version=__version__)
+        warnings=warnings, epsilon_other=fitted.epsilon_other, library_version=__version__,
+        options=generator.options.to_dict(), fit_seconds=fit_seconds)
     evaluation = (read_evaluation_rows(train, holdout, list(domain.column_order or domain.attrs))
                   if holdout is not None and evaluation_rows else None)
     return Release(data=data, record=record, model=fitted, evaluation=evaluation)

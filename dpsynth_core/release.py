@@ -44,6 +44,11 @@ class ReleaseRecord:
     budget_tree: list[dict[str, Any]] = field(default_factory=list)
     # the privacy unit: {unit, column, max_rows_per_unit, bounding, sensitivity_factor} (PrivacyUnit.to_record)
     privacy_unit: dict[str, Any] = field(default_factory=ROW.to_record)
+    # the generator's validated options (public settings, defaults filled in), for the model card
+    options: dict[str, Any] = field(default_factory=dict)
+    # wall-clock seconds of the generator's fit (measurement + model fitting), None when not measured. Run time is a
+    # side channel outside the DP guarantee (docs/threat_model.md); the ledger's started/finished times show as much.
+    fit_seconds: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,6 +1,6 @@
 {#-
   THE column list of the package's own warehouse tables (ledger, budget caps history, invocations, fitted models,
-  metrics, evaluation details): one list, read by both sides.
+  metrics, evaluation details, written reports): one list, read by both sides.
   - dbt: `dpsynth_create_ledger` (on-run-start) renders the DDL from `dbt_dpsynth.dpsynth_warehouse_tables()`.
   - Python: `dbt_dpsynth.tables` reads the YAML between the `set` / `endset` lines of this file (shipped as package
     data, so a wheel install has it) and generates the same DDL through the engine's Dialect.create_table_sql.
@@ -96,6 +96,16 @@ details:
     - [model, string]
     - [details_json, string]
     - [computed_at, timestamp]
+reports:
+  # one row each time a dbt model wrote the report files of the release it carries (dbt_dpsynth.evidence)
+  table: dpsynth_reports
+  columns:
+    - [release_id, string]
+    - [model, string]
+    - [invocation_id, string]
+    - [path, string]
+    - [absolute_path, string]
+    - [written_at, timestamp]
 {%- endset -%}
 {{ return(fromyaml(tables_yaml)) }}
 {% endmacro %}

@@ -1,7 +1,8 @@
 {#-
   The release `relation` carries after this invocation, as a dict (none when the invocation neither released nor
   reused one for it): the newest 'released' or 'reused' ledger row of this invocation for `relation`, resolved to the
-  released row of that release_id (a reuse serves a stored release: same release id, same stamp). `event` says which.
+  released row of that release_id (a reuse serves a stored release: same release id, same stamp). `event` says which;
+  `report` is the path of the release's newest report file (`dpsynth_reports`, written by the model), or none.
 -#}
 {% macro dpsynth_release_for(relation) %}
   {{ return(adapter.dispatch('dpsynth_release_for', 'dbt_dpsynth')(relation)) }}
@@ -10,6 +11,7 @@
 {% macro default__dpsynth_release_for(relation) %}
   {%- if not execute -%}{{ return(none) }}{%- endif -%}
   {%- set ledger = dbt_dpsynth.dpsynth_ledger_relation('dpsynth_ledger') -%}
+  {%- set reports = dbt_dpsynth.dpsynth_ledger_relation('dpsynth_reports') -%}
   {%- set sql -%}
     with event as (
       select release_id, status
@@ -20,7 +22,9 @@
       limit 1
     )
     select l.release_id, l.epsilon, l.delta, l.generator, l.accountant, l.rho, l.budget_key, l.rows,
-           l.cumulative_epsilon, l.cap_epsilon, l.record_json, event.status as event
+           l.cumulative_epsilon, l.cap_epsilon, l.record_json, event.status as event,
+           (select r.path from {{ reports }} r where r.release_id = l.release_id
+            order by r.written_at desc limit 1) as report
     from {{ ledger }} l join event on l.release_id = event.release_id
     where l.status = 'released'
     limit 1

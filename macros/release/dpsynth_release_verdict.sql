@@ -21,7 +21,9 @@
       order by finished_at desc limit 1
     )
     select l.release_id, l.epsilon, l.delta, l.generator, l.accountant, l.rho, l.budget_key, l.rows,
-           l.cumulative_epsilon, l.cap_epsilon, l.record_json, event.status as event
+           l.cumulative_epsilon, l.cap_epsilon, l.record_json, event.status as event,
+           (select r.path from {{ dbt_dpsynth.dpsynth_ledger_relation('dpsynth_reports') }} r
+            where r.release_id = l.release_id order by r.written_at desc limit 1) as report
     from {{ ledger }} l join event on l.release_id = event.release_id where l.status = 'released' limit 1
   {%- endset -%}
   {%- set found = run_query(newest) -%}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -12,6 +14,8 @@ from dbt_dpsynth import ledger as L
 from dpsynth_cli import main
 from dpsynth_core.accounting.composition import compose
 from dpsynth_core.config import SynthesisConfig
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def request(key: str | None, epsilon: float = 1.0) -> L.ReleaseRequest:
@@ -136,3 +140,63 @@ def test_status_shows_cap_history_and_reuses_but_charges_no_reuse(ledger_db, cap
     out = capsys.readouterr().out
     assert "reused   key=patients mst stored release served again, not charged" in out
     assert "cap      key=patients set to 6 (was 4) at " in out and "by ana from --vars dpsynth_budgets" in out
+
+
+def render_package_view(name: str) -> str:
+    """The SQL of a package model (python_models/<name>.sql) with the package macros it calls stubbed for DuckDB."""
+    import jinja2
+
+    class Package:
+        @staticmethod
+        def dpsynth_ledger_relation(table):
+            return f'"main"."{table}"'
+
+        @staticmethod
+        def dpsynth_utc_now():
+            return "timezone('UTC', now())"
+
+    class Adapter:
+        @staticmethod
+        def quote(name):
+            return f'"{name}"'
+
+    text = (ROOT / "python_models" / f"{name}.sql").read_text()
+    return jinja2.Environment().from_string(text).render(dbt_dpsynth=Package(), adapter=Adapter(),
+                                                         config=lambda **_: "")
+
+
+
+def test_the_package_views_show_what_dpsynth_budget_shows(ledger_db):
+    """`dpsynth_budget_status` / `dpsynth_release_catalogue` are views over the ledger (so a `dbt build` that creates
+    them before its releases still shows them): every column equals `budget_status` / `release_catalogue`, also
+    after a reuse, a cap change and a new failed charge made once the views exist."""
+    from dbt_dpsynth import evidence
+
+    con, loc, _ = ledger_db
+    evidence.ensure_evidence_tables(con, loc)
+    for name in ("dpsynth_budget_status", "dpsynth_release_catalogue"):
+        con.execute(f"CREATE VIEW main.{name} AS {render_package_view(name)}")
+    L.record_caps(con, loc, "inv-3", {"patients": 6.0}, source="--vars dpsynth_budgets", recorded_by="ana")
+    book = L.Ledger(con, loc)
+    book.record_reuse(request("patients"), "r1", rows=10, sample_seed=3)
+    book.finish_failed(book.reserve(request("patients", 0.25)), "boom")
+    evidence.record_report(con, loc, "r1", "model.p.patients_syn", "inv-3", "target/dpsynth/r1.html", "/x/r1.html")
+
+    columns = [r[0] for r in con.execute("DESCRIBE main.dpsynth_budget_status").fetchall()]
+    view = {r[0]: dict(zip(columns, r, strict=True))
+            for r in con.execute("SELECT * FROM main.dpsynth_budget_status").fetchall()}
+    status = {s.budget_key: dataclasses.asdict(s) for s in B.budget_status(con, loc)}
+    assert columns == [*status["patients"], "as_of"] and sorted(view) == sorted(status)
+    for key, expected in status.items():
+        got = view[key]
+        for column, value in expected.items():
+            assert got[column] == (pytest.approx(value) if isinstance(value, float) else value), (key, column)
+    assert view["patients"]["releases"] == 3 and view["patients"]["reused"] == 1
+    assert view["patients"]["cap_epsilon"] == 6.0 and view["orders"]["cap_epsilon"] == 7.5
+
+    catalogue = con.execute("SELECT * FROM main.dpsynth_release_catalogue").df()
+    rows = B.release_catalogue(con, loc)
+    assert sorted(map(tuple, catalogue[list(B.CATALOGUE_COLUMNS[:2]) + ["status"]].values.tolist())) == sorted(
+        (r["release_id"], r["model"], r["status"]) for r in rows)
+    paths = dict(zip(catalogue["release_id"] + "/" + catalogue["status"], catalogue["report_path"], strict=True))
+    assert paths["r1/released"] == paths["r1/reused"] == "target/dpsynth/r1.html"

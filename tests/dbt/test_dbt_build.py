@@ -110,7 +110,7 @@ def columns_of(con, schema: str | None = None) -> dict[str, list[tuple[str, str]
     where = f"AND table_schema = '{schema}'" if schema else ""
     rows = con.execute("SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_name IN "
                        "('dpsynth_ledger', 'dpsynth_budget_caps', 'dpsynth_metrics', 'dpsynth_invocations', "
-                       f"'dpsynth_models') {where} "
+                       f"'dpsynth_models', 'dpsynth_evaluation_details', 'dpsynth_reports') {where} "
                        "ORDER BY table_name, ordinal_position").fetchall()
     out: dict[str, list[tuple[str, str]]] = {}
     for table, column, data_type in rows:
@@ -120,6 +120,7 @@ def columns_of(con, schema: str | None = None) -> dict[str, list[tuple[str, str]
 
 def test_the_hook_creates_the_same_tables_as_the_python_fallback(project):
     """One column list: the on-run-start macro renders it in dbt, `dbt_dpsynth.tables` in Python; both DDLs agree."""
+    from dbt_dpsynth import evidence as E
     from dbt_dpsynth import ledger as L
     from dbt_dpsynth import metrics as M
 
@@ -130,12 +131,16 @@ def test_the_hook_creates_the_same_tables_as_the_python_fallback(project):
     location = L.LedgerLocation("main")
     L.ensure_tables(fresh, location)
     M.write_metrics(fresh, location, [])
+    E.ensure_evidence_tables(fresh, location)
     assert made_by_hook == columns_of(fresh) and set(made_by_hook) == {
-        "dpsynth_ledger", "dpsynth_budget_caps", "dpsynth_metrics", "dpsynth_invocations", "dpsynth_models"}
+        "dpsynth_ledger", "dpsynth_budget_caps", "dpsynth_metrics", "dpsynth_invocations", "dpsynth_models",
+        "dpsynth_evaluation_details", "dpsynth_reports"}
 
 
 def test_the_package_models_show_the_numbers_of_dpsynth_budget(project, capsys):
-    """`dpsynth_budget_status` / `dpsynth_release_catalogue` (python_models/) and the CLI compute the same status."""
+    """`dpsynth_budget_status` / `dpsynth_release_catalogue` (python_models/, views over the ledger) and the CLI show
+    the same status, including a release made after the views were created (as in a `dbt build`, which creates them
+    before the synthetic models run)."""
     from dbt_dpsynth import budget_status as B
     from dbt_dpsynth import ledger as L
     from dpsynth_cli import main
@@ -143,6 +148,7 @@ def test_the_package_models_show_the_numbers_of_dpsynth_budget(project, capsys):
     ensure_built(project)
     proc = run_dbt(project, "run", "--select", "package:dbt_dpsynth")
     assert proc.returncode == 0, proc.stdout[-3000:]
+    assert build(project, 30.0).returncode == 0                   # a new release after the views exist
     db = str(project / "it.duckdb")
     with duckdb.connect(db, read_only=True) as con:
         table = con.execute("SELECT budget_key, cap_epsilon, spent_epsilon, remaining_epsilon, releases, "
