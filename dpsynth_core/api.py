@@ -17,6 +17,7 @@ from .accounting.plan import delta_is_weak
 from .config import SynthesisConfig
 from .generators.base import FittedSynthesizer, GeneratorContext, get_generator
 from .measurement.engine import Engine
+from .measurement.guard import guarded
 from .measurement.holdout import EvaluationRows, read_evaluation_rows, split_holdout
 from .measurement.private_table import PrivateTable
 from .preprocessing.domains import PreprocessOptions, resolve_domains
@@ -71,15 +72,27 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         progress=progress))
     plan = config.budget_plan(generator)
     generator.check_before_read(plan)
-    # ---- nothing above read data; everything below may ----
+    # ---- nothing above read data; everything below may (so its errors are scrubbed: measurement/guard.py) ----
+    stage = ["holdout split"]
+    return guarded(lambda: _read_and_fit(engine, table_spec, config, generator, plan, noise_rng, preprocess,
+                                         progress, evaluation_rows, stage),
+                   step=lambda: stage[0], table=engine.relation_name)
+
+
+def _read_and_fit(engine, table_spec, config, generator, plan, noise_rng, preprocess, progress, evaluation_rows,
+                  stage: list[str]) -> Release:
+    """The part of `synthesize_table` that reads data; `stage[0]` names the step running (for scrubbed errors)."""
     train, holdout = split_holdout(engine, config.holdout) if config.holdout > 0 else (engine, None)
+    stage[0] = "domains"
     budget = plan.open()
     private = PrivateTable(train, budget, noise_rng)
     domains = budget.child("domains", share=plan.domain_share)
     domain = resolve_domains(private, table_spec, domains, plan.delta_threshold, preprocess)
     domains.close()                                  # what discovery did not need goes to the generator
+    stage[0] = "fit"
     generator_budget = budget.rest(config.generator, dpsgd=plan.dpsgd.allowance() if plan.dpsgd else None)
     fitted = generator.fit(private, domain, generator_budget)
+    stage[0] = "sample"
     rows_source = "config" if config.rows is not None else "dp_estimate"
     n = config.rows if config.rows is not None else max(int(round(fitted.estimated_rows)), 0)
     if progress is not None:
@@ -103,6 +116,7 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         holdout={"used": holdout is not None, "fraction": config.holdout, "split": "keyed hash, secret salt",
                  "purpose": "evaluation only; never seen by the generator"} if holdout is not None else {"used": False},
         warnings=warnings, epsilon_other=fitted.epsilon_other, library_version=__version__)
+    stage[0] = "evaluation rows"
     evaluation = (read_evaluation_rows(train, holdout, list(data.columns))
                   if holdout is not None and evaluation_rows else None)
     return Release(data=data, record=record, model=fitted, evaluation=evaluation)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from dpsynth_core.measurement.binning import Binning, CategoricalBinning
-from dpsynth_core.measurement.engine import Dialect, SourceColumn, dense_from_groups
+from dpsynth_core.measurement.engine import Dialect, SourceColumn, TypeFamily, dense_from_groups
 from dpsynth_core.measurement.pandas_engine import hash_threshold
 
 from .base import RelationEngine
@@ -31,17 +31,29 @@ _literal = DIALECT.literal
 
 
 def value_expression(binning: Binning, column_type: str) -> str:
-    """SQL for the value a binning reads: the raw column (categorical) or a DOUBLE (numeric; datetimes as epoch s)."""
+    """SQL for the value a binning reads: the raw column (categorical) or a DOUBLE (numeric; datetimes as epoch s).
+
+    Reads that convert use TRY_CAST: a value that does not convert is read as null instead of failing the query with
+    an error that quotes it (a VARCHAR column declared integer reads its non-numeric values as null; documented in
+    docs/bad_input.md). Datetimes are epoch seconds in UTC (a TIMESTAMPTZ by its instant, whatever the session zone).
+    """
     col = _quote(binning.column)
+    family = DIALECT.family(column_type) if column_type else TypeFamily.OTHER
     if isinstance(binning, CategoricalBinning):
+        if binning.values and all(isinstance(v, (bool, np.bool_)) for v in binning.values) \
+                and family != TypeFamily.BOOLEAN:
+            return f"TRY_CAST({col} AS BOOLEAN)"      # kind boolean on a text/integer column
         return col
-    if binning.datetime:
-        t = column_type.upper()
-        if not any(t.startswith(p) for p in ("TINYINT", "SMALLINT", "INT", "BIGINT", "DOUBLE", "FLOAT", "DECIMAL")):
+    if binning.datetime and not family.is_numeric:
+        if family == TypeFamily.TIMESTAMP_TZ:
+            return f"CAST(epoch({col}) AS DOUBLE)"
+        if family in (TypeFamily.DATE, TypeFamily.TIMESTAMP):
             return f"CAST(epoch(CAST({col} AS TIMESTAMP)) AS DOUBLE)"
+        return f"CAST(epoch(TRY_CAST({col} AS TIMESTAMP)) AS DOUBLE)"
+    number = f"TRY_CAST({col} AS DOUBLE)"
     if binning.fractional:
-        return f"(CAST({col} AS DOUBLE) - floor(CAST({col} AS DOUBLE)))"
-    return f"CAST({col} AS DOUBLE)"
+        return f"({number} - floor({number}))"
+    return number
 
 
 def code_expression(binning: Binning, value: str) -> str:

@@ -263,7 +263,18 @@ class SnowparkEngine(RelationEngine):
             if family == TypeFamily.DATE:
                 filled = filled.cast(TimestampType(TimestampTimeZone.NTZ))
             return date_part("epoch_microsecond", filled) / lit(1e6)
-        value = raw.cast(DoubleType())
+        if family == TypeFamily.STRING:
+            # TRY_CAST (Snowflake allows it on text only): text that does not convert is null, never an error
+            # quoting the value
+            from snowflake.snowpark.functions import try_cast
+
+            if binning.datetime:
+                from snowflake.snowpark.types import TimestampTimeZone, TimestampType
+
+                return date_part("epoch_microsecond", try_cast(raw, TimestampType(TimestampTimeZone.NTZ))) / lit(1e6)
+            value = try_cast(raw, DoubleType())
+        else:
+            value = raw.cast(DoubleType())
         if binning.fractional:
             return value - floor(value)
         return value

@@ -204,7 +204,13 @@ class SparkEngine(RelationEngine):
             else:
                 micros = F.unix_micros(raw)
             return micros.cast("double") / F.lit(1e6)
-        value = raw.cast("double")
+        if family == TypeFamily.STRING:
+            # TRY_CAST semantics: text that does not convert is null, never an ANSI-mode error quoting the value
+            if binning.datetime:
+                return F.unix_micros(raw.try_cast("timestamp")).cast("double") / F.lit(1e6)
+            value = raw.try_cast("double")
+        else:
+            value = raw.cast("double")
         if binning.fractional:
             # pmod(x, 1) = x - floor(x) (NaN for +-inf); FLOOR returns BIGINT and overflows in ANSI mode
             return F.pmod(value, F.lit(1.0))

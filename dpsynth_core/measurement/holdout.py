@@ -14,13 +14,15 @@ from typing import Sequence
 import pandas as pd
 
 from .engine import Engine
+from .guard import guarded
 
 SALT_BYTES = 16
 
 
 def split_holdout(engine: Engine, fraction: float) -> tuple[Engine, Engine]:
     """(train, holdout) engines; the holdout holds about `fraction` of the rows. The salt is never stored."""
-    return engine.partition_rows(fraction, secrets.token_bytes(SALT_BYTES))
+    salt = secrets.token_bytes(SALT_BYTES)
+    return guarded(lambda: engine.partition_rows(fraction, salt), step="holdout split", table=engine.relation_name)
 
 
 @dataclass(frozen=True)
@@ -38,4 +40,7 @@ class EvaluationRows:
 
 def read_evaluation_rows(train: Engine, holdout: Engine, columns: Sequence[str]) -> EvaluationRows:
     """Fetch the evaluation's raw rows (the only raw read outside a DP mechanism; see `EvaluationRows`)."""
-    return EvaluationRows(train.fetch_rows(columns), holdout.fetch_rows(columns))
+    def read() -> EvaluationRows:
+        return EvaluationRows(train.fetch_rows(columns), holdout.fetch_rows(columns))
+
+    return guarded(read, step="evaluation rows", table=train.relation_name, columns=list(columns))

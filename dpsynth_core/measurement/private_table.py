@@ -25,6 +25,7 @@ from ..mechanisms.exponential import exponential_mechanism
 from ..mechanisms.gaussian import discrete_gaussian, noise_rng
 from .binning import Binning
 from .engine import Engine, SourceColumn
+from .guard import guarded
 from .pandas_engine import codes_of
 
 
@@ -99,7 +100,8 @@ class PrivateTable:
         """Exact counts — private; never returned to callers. Cached so repeated selection rounds query once."""
         key = tuple(binnings)
         if key not in self._exact_cache:
-            self._exact_cache[key] = self._engine.count_cells(binnings)
+            self._exact_cache[key] = guarded(lambda: self._engine.count_cells(binnings), step=step,
+                                             table=self.relation_name, columns=[b.column for b in binnings])
             self.access.add(step=step, query="count_cells", columns=[b.column for b in binnings])
         return self._exact_cache[key]
 
@@ -108,7 +110,7 @@ class PrivateTable:
         return self._engine.relation_name
 
     def schema(self) -> list[SourceColumn]:
-        return self._engine.schema()
+        return guarded(self._engine.schema, step="schema", table=self.relation_name)
 
     def noise_seed(self) -> int:
         """A seed for noise drawn by another library (DP-SGD), taken from this table's noise generator."""
@@ -150,7 +152,8 @@ class PrivateTable:
         """
         self._node(budget).spend(step, "thresholded_discrete_gaussian", gaussian_rho(sigma), columns=[column],
                                  sigma=sigma, delta_threshold=delta_threshold)
-        exact = self._engine.count_values(column)
+        exact = guarded(lambda: self._engine.count_values(column), step=step, table=self.relation_name,
+                        columns=[column])
         self.access.add(step=step, query="count_values", columns=[column])
         if not exact:
             return {}
@@ -174,7 +177,7 @@ class PrivateTable:
         self._node(budget).spend(step, "gaussian", gaussian_rho(sigma, delta), columns=cols, sigma=sigma,
                                  sensitivity=delta, row_norm_bound=bound,
                                  statistic="sum of off-diagonal score products")
-        rows = self._engine.fetch_rows(cols)
+        rows = guarded(lambda: self._engine.fetch_rows(cols), step=step, table=self.relation_name, columns=cols)
         self.access.add(step=step, query="fetch_rows", columns=cols)
         z = np.empty((len(rows), d), dtype=float)
         for j, b in enumerate(binnings):
@@ -195,4 +198,6 @@ class PrivateTable:
             raise BudgetOverspendError(f"budget {node.label!r} has no DP-SGD share")
         allowance.charge(step, plan)
         self.access.add(step=step, query="fetch_rows", columns=list(columns))
-        return TrainingRows(self._engine.fetch_rows(columns), plan)
+        rows = guarded(lambda: self._engine.fetch_rows(columns), step=step, table=self.relation_name,
+                       columns=list(columns))
+        return TrainingRows(rows, plan)

@@ -28,6 +28,7 @@ from ..measurement.binning import Binning, CategoricalBinning, NumericBinning
 from ..measurement.engine import SourceColumn, TypeFamily
 from ..measurement.private_table import PrivateTable
 from ..schema import ColumnKind, ColumnSpec, TableSpec
+from ..spec_types import coerce_category
 
 # Public grid for bounds discovery: signed powers of two from 2^-10 to 2^40 around a small bin holding zero.
 _POW2 = [2.0 ** k for k in range(-10, 41)]
@@ -235,19 +236,6 @@ def surrogate_keys(family: TypeFamily, first: int, n: int) -> pd.Series:
 # Resolution
 # --------------------------------------------------------------------------------------------------------------------
 
-def _coerce_category(value: Any, family: TypeFamily) -> Any:
-    """Declared categories are coerced to the column's public type family so engines compare like with like."""
-    if family == TypeFamily.BOOLEAN:
-        if isinstance(value, str):
-            return value.strip().lower() in ("true", "t", "yes", "1")
-        return bool(value)
-    if family.is_integer:
-        return int(value)
-    if family in (TypeFamily.FLOAT, TypeFamily.DECIMAL):
-        return float(value)
-    return str(value)
-
-
 def _stages(spec: ColumnSpec) -> list[str]:
     """DP measurements a column needs before modelling (planned up front so the preprocessing budget is split fairly)."""
     if spec.kind == ColumnKind.CATEGORICAL and spec.categories is None:
@@ -441,7 +429,7 @@ def resolve_domains(private: PrivateTable, spec: TableSpec, budget: PrivacyBudge
 
 def _categorical(private, budget, col, source, sigma, delta_each, options, warnings) -> ColumnDomain:
     if col.categories is not None:
-        values = tuple(_coerce_category(v, source.family) for v in col.categories)
+        values = tuple(coerce_category(v, source.family) for v in col.categories)
         return ColumnDomain(col.name, col.kind, CategoricalBinning(col.name, values, True, col.nullable),
                             source.type, source.family.value)
     noisy = private.discover_categories(col.name, sigma, delta_each, step=f"domain:{col.name}",
