@@ -74,7 +74,7 @@ def evaluate_all(args) -> None:
     out = []
     for name in args.tables.split(","):
         table = TABLES[name]
-        for where in sorted((DATA / name).glob("run*")):
+        for where in sorted((DATA / name).glob("run*"))[:args.max_runs]:
             run = int(where.name[3:])
             train = pd.read_parquet(where / "train.parquet")
             holdout = pd.read_parquet(where / "holdout.parquet")
@@ -124,7 +124,8 @@ def main() -> None:
     p = sub.add_parser("evaluate")
     p.add_argument("--tables", default=",".join(TABLES))
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "gate_calibration.json"))
-    p.add_argument("--only", default="")
+    p.add_argument("--only", default="", help="candidates to score (aim,leak,shuffle; default all)")
+    p.add_argument("--max-runs", type=int, default=None, help="score the first N runs per table only")
     p.add_argument("--n-attacks", type=int, default=500)
     p.set_defaults(func=evaluate_all)
     args = parser.parse_args()

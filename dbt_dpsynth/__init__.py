@@ -92,22 +92,39 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     target, database, default_schema = _this(dbt)
     con = session.cursor()                                     # own connection: ledger commits are independent
     try:
-        release, location = _release_with_ledger(con, engine, spec, settings, node, model_name, source_id, target,
-                                                 database, default_schema, log)
-        if gates is not None:   # a holdout was kept: evaluate the release and store the metrics for the gate tests
-            report = metricsmod.evaluate_release(release, spec, settings.synthesis.target, *gates)
-            n = metricsmod.write_metrics(con, location, report.to_records(release.record.release_id, model_name))
-            failed = [r.metric for r in report.results if r.passed is False]
-            log.info(f"dpsynth: {model_name}: {n} metrics (not DP; evidence for the gates) in "
-                     f"{location.qualify(metricsmod.METRICS_TABLE)}; failing: {failed or 'none'}")
+        evaluate = (lambda release, location: _evaluate_release(con, release, spec, settings, gates, location,
+                                                                 model_name, log)) if gates is not None else None
+        release, _ = _release_with_ledger(con, engine, spec, settings, node, model_name, source_id, target,
+                                          database, default_schema, log, evaluate=evaluate)
     finally:
         con.close()
     return release.data
 
 
+def _evaluate_release(con, release, spec, settings, gates, location, model_name, log) -> dict:
+    """Evaluate a release with a holdout and store its metrics (NOT DP) in the private schema, before its ledger row
+    is finished: an evaluation error fails the release (charged, scrubbed message) instead of leaving 'released' with
+    no table. Returns what the release record says about the evaluation. Logs where the metrics went and the
+    thresholds the evaluation used, never which metric passed or failed (that is a non-DP function of the data)."""
+    from dpsynth_core.measurement.guard import guarded
+
+    from . import metrics as metricsmod
+
+    private = metricsmod.private_location(con, location, _invocation_id())
+    report = guarded(lambda: metricsmod.evaluate_release(release, spec, settings.synthesis.target, *gates),
+                     step="evaluation", table=release.record.relation)
+    n = metricsmod.write_metrics(con, private, report.to_records(release.record.release_id, model_name))
+    thresholds = {k: v for k, v in gates[0].to_dict().items() if v is not None}
+    log.info(f"dpsynth: {model_name}: {n} evaluation metrics (NOT DP) written to "
+             f"{private.qualify(metricsmod.METRICS_TABLE)}; the gate tests decide, with these thresholds unless the "
+             f"test overrides them: {thresholds}")
+    return metricsmod.evaluation_statement(private.qualify(metricsmod.METRICS_TABLE))
+
+
 def _release_with_ledger(con, engine, spec, settings, node, model_name, source_id, target, database, default_schema,
-                         log):
-    """Cap check + reservation (committed) -> synthesis -> released/failed row. Returns the Release."""
+                         log, evaluate=None):
+    """Cap check + reservation (committed) -> synthesis (-> `evaluate(release, location)`, whose result the record
+    keeps under `evaluation`) -> released/failed row. Returns (Release, LedgerLocation)."""
     from dpsynth_core.api import synthesize_table
 
     from . import config as cfgmod
@@ -142,10 +159,15 @@ def _release_with_ledger(con, engine, spec, settings, node, model_name, source_i
              + (f" of cap {cap:g}" if cap is not None else " (no cap)"))
     try:
         release = synthesize_table(engine, spec, synthesis, progress=_progress_logger(log, model_name))
+        record = release.record.to_dict()
+        if evaluate is not None:
+            record["evaluation"] = evaluate(release, location)
     except BaseException as err:
-        book.finish_failed(reservation, err)
+        book.finish_failed(reservation, err)     # the scrubbed text only (ledger.public_message)
         raise
-    release_id = book.finish_released(reservation, release.record.to_dict())
+    for warning in release.record.warnings:      # public (names and settings); also in the release record
+        log.warning(f"dpsynth: {model_name}: {warning}")
+    release_id = book.finish_released(reservation, record)
     log.info(f"dpsynth: {model_name}: {release.record.summary()}; ledger {location.ledger} release_id={release_id}")
     return release, location
 

@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from dpsynth_core.accounting.composition import compose
-from dpsynth_core.errors import BudgetExceededError, ConfigError
+from dpsynth_core.errors import BudgetExceededError, ConfigError, public_message
 from dpsynth_core.measurement.engine import Dialect
 
 from .engines import dialect as engine_dialect
-from .tables import CAPS, LEDGER
+from .tables import CAPS, LEDGER, LOCATIONS
 
 LEDGER_TABLE = LEDGER.table
 CAPS_TABLE = CAPS.table
@@ -118,7 +118,8 @@ def ensure_tables(con, location: LedgerLocation) -> None:
     """Create the ledger tables if missing (Python fallback of the `on_run_start` hook; idempotent)."""
     def work(c):
         c.execute(f"CREATE SCHEMA IF NOT EXISTS {location.schema_name}")
-        for table, qualified in ((LEDGER, location.ledger), (CAPS, location.caps)):
+        for table, qualified in ((LEDGER, location.ledger), (CAPS, location.caps),
+                                 (LOCATIONS, location.qualify(LOCATIONS.table))):
             c.execute(table.create_sql(location.dialect, qualified))
 
     with _LOCK:
@@ -310,8 +311,9 @@ class Ledger:
         return release_id
 
     def finish_failed(self, reservation: Reservation, error: BaseException | str) -> None:
-        """Mark the reservation failed; it stays charged (data may have been read)."""
-        message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        """Mark the reservation failed; it stays charged (data may have been read). The `error` column gets the
+        scrubbed text only (`public_message`: our own messages, else the exception's type — never a value)."""
+        message = error if isinstance(error, str) else public_message(error)
         self._update(reservation.release_id, {"status": "failed", "finished_at": _now(), "error": message[:4000]})
 
     def _update(self, release_id: str, values: Mapping[str, Any]) -> None:

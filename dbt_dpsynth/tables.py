@@ -55,7 +55,7 @@ def parse(text: str) -> dict[str, WarehouseTable]:
 
 @lru_cache(maxsize=1)
 def warehouse_tables() -> dict[str, WarehouseTable]:
-    """The tables of the installed package: keys 'ledger', 'caps', 'metrics', 'details'."""
+    """The tables of the installed package: keys 'ledger', 'caps', 'metrics', 'details', 'locations'."""
     return parse(resources.files(__package__).joinpath(_SOURCE).read_text(encoding="utf-8"))
 
 
@@ -63,3 +63,4 @@ LEDGER = warehouse_tables()["ledger"]
 CAPS = warehouse_tables()["caps"]
 METRICS = warehouse_tables()["metrics"]
 DETAILS = warehouse_tables()["details"]
+LOCATIONS = warehouse_tables()["locations"]

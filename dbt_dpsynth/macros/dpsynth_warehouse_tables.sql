@@ -1,5 +1,6 @@
 {#-
-  THE column list of the package's own warehouse tables (ledger, budget caps, metrics, evaluation details): one list, read by both sides.
+  THE column list of the package's own warehouse tables (ledger, budget caps, locations in the ledger's schema;
+  metrics and evaluation details in the private schema, see dpsynth_private_relation): one list, read by both sides.
   - dbt: `dpsynth_create_ledger` (on-run-start) renders the DDL from `dbt_dpsynth.dpsynth_warehouse_tables()`.
   - Python: `dbt_dpsynth.tables` reads the YAML between the `set` / `endset` lines of this file (shipped as package
     data, so a wheel install has it) and generates the same DDL through the engine's Dialect.create_table_sql.
@@ -58,6 +59,8 @@ metrics:
     - [threshold, double]
     - [passed, boolean]
     - [computed_at, timestamp]
+    - [rule, string]
+    - [holdout_value, double]
 details:
   table: dpsynth_evaluation_details
   columns:
@@ -65,6 +68,14 @@ details:
     - [model, string]
     - [details_json, string]
     - [computed_at, timestamp]
+locations:
+  table: dpsynth_locations
+  columns:
+    - [invocation_id, string]
+    - [role, string]
+    - [database_name, string]
+    - [schema_name, string]
+    - [recorded_at, timestamp]
 {%- endset -%}
 {{ return(fromyaml(tables_yaml)) }}
 {% endmacro %}
