@@ -1,13 +1,18 @@
 {#-
   Generic test: the latest utility evaluation of the tested synthetic model passed every gate.
-  One failing row per metric (metric, value, threshold); severity/warn_if/error_if/store_failures work as for any
-  dbt test. `thresholds` overrides stored thresholds ({metric: upper bound}); see docs/gates.md for metric names.
+  One failing row per metric (metric, value, threshold, rule, holdout_value), also printed as one console line each;
+  severity/warn_if/error_if/store_failures work as for any dbt test (stored failures go to
+  `<target schema>_dpsynth_private` by default: they are non-DP metric values). Give the test a fixed `name:` so
+  `dbt retry` finds it after you edit `thresholds` (dbt puts argument values into
+  generated test names). `thresholds` overrides stored thresholds ({metric: upper bound}); see docs/gates.md.
     data_tests:
       - dbt_dpsynth.dpsynth_utility_gate:
+          name: patients_candidate_utility_gate
           arguments: {thresholds: {marginal_tvd_2way: 0.08}}
 -#}
 {% test dpsynth_utility_gate(model, metrics_relation=none, release_model=none, thresholds={}, require_metrics=true) %}
-  {{ config(severity='error') }}
+  {#- store_failures rows are non-DP metric values: by default they go to the private schema too -#}
+  {{ config(severity='error', schema='dpsynth_private') }}
   {{ return(adapter.dispatch('test_dpsynth_utility_gate', 'dbt_dpsynth')(model, metrics_relation, release_model,
                                                                        thresholds, require_metrics)) }}
 {% endtest %}
