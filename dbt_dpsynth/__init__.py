@@ -68,6 +68,7 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     budget_key, target, holdout, options, columns, ledger_schema). `relation_name` names the source when the model
     reads several relations.
     """
+    from dpsynth_core.errors import ConfigError
     from dpsynth_core.schema import TableSpec
 
     from . import config as cfgmod
@@ -88,14 +89,19 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     columns = cfgmod.align_to_schema(settings.columns, schema, short_name)
     spec = TableSpec.from_dict(short_name, columns, schema)    # spec errors surface before anything is charged
     gates = metricsmod.gate_settings(settings.gates, short_name) if settings.synthesis.holdout > 0 else None
+    if settings.gates and settings.synthesis.holdout <= 0:
+        raise ConfigError("dpsynth.gates is set but holdout is 0: the gates compare the release with a holdout.",
+                          table=short_name, fix="set `holdout: 0.2` or drop `gates`.")
 
     target, database, default_schema = _this(dbt)
     con = session.cursor()                                     # own connection: ledger commits are independent
     try:
         evaluate = (lambda release, location: _evaluate_release(con, release, spec, settings, gates, location,
                                                                  model_name, log)) if gates is not None else None
+        options = ({"dp_gate": gates.dp, "evaluation_rows": gates.evidence} if gates is not None else {})
         release, _ = _release_with_ledger(con, engine, spec, settings, node, model_name, source_id, target,
-                                          database, default_schema, log, evaluate=evaluate)
+                                          database, default_schema, log, evaluate=evaluate,
+                                          synthesis_options=options)
     finally:
         con.close()
     return release.data
@@ -111,18 +117,24 @@ def _evaluate_release(con, release, spec, settings, gates, location, model_name,
     from . import metrics as metricsmod
 
     private = metricsmod.private_location(con, location, _invocation_id())
-    report = guarded(lambda: metricsmod.evaluate_release(release, spec, settings.synthesis.target, *gates),
-                     step="evaluation", table=release.record.relation)
-    n = metricsmod.write_metrics(con, private, report.to_records(release.record.release_id, model_name))
-    thresholds = {k: v for k, v in gates[0].to_dict().items() if v is not None}
-    log.info(f"dpsynth: {model_name}: {n} evaluation metrics (NOT DP) written to "
-             f"{private.qualify(metricsmod.METRICS_TABLE)}; the gate tests decide, with these thresholds unless the "
-             f"test overrides them: {thresholds}")
-    return metricsmod.evaluation_statement(private.qualify(metricsmod.METRICS_TABLE))
+    records = []
+    if gates.evidence:
+        report = guarded(lambda: metricsmod.evaluate_release(release, spec, settings.synthesis.target, *gates),
+                         step="evaluation", table=release.record.relation)
+        records = report.to_records(release.record.release_id, model_name)
+    if release.record.dp_gate is not None:    # DP: its value and decision may be published with the table
+        records.append(metricsmod.dp_gate_record(release.record, model_name))
+    n = metricsmod.write_metrics(con, private, records)
+    thresholds = {k: v for k, v in gates.thresholds.to_dict().items() if v is not None} if gates.evidence else {}
+    log.info(f"dpsynth: {model_name}: {n} evaluation metrics"
+             + (" (NOT DP)" if gates.evidence else " (the DP gate)")
+             + f" written to {private.qualify(metricsmod.METRICS_TABLE)}; the gate tests decide"
+             + (f", with these thresholds unless a test overrides them: {thresholds}" if thresholds else ""))
+    return metricsmod.evaluation_statement(private.qualify(metricsmod.METRICS_TABLE), gates.evidence)
 
 
 def _release_with_ledger(con, engine, spec, settings, node, model_name, source_id, target, database, default_schema,
-                         log, evaluate=None):
+                         log, evaluate=None, synthesis_options=None):
     """Cap check + reservation (committed) -> synthesis (-> `evaluate(release, location)`, whose result the record
     keeps under `evaluation`) -> released/failed row. Returns (Release, LedgerLocation)."""
     from dpsynth_core.api import synthesize_table
@@ -158,7 +170,8 @@ def _release_with_ledger(con, engine, spec, settings, node, model_name, source_i
              f"{settings.budget_key!r} for {model_name}; cumulative epsilon={reservation.cumulative_epsilon:.4g}"
              + (f" of cap {cap:g}" if cap is not None else " (no cap)"))
     try:
-        release = synthesize_table(engine, spec, synthesis, progress=_progress_logger(log, model_name))
+        release = synthesize_table(engine, spec, synthesis, progress=_progress_logger(log, model_name),
+                                   **(synthesis_options or {}))
         record = release.record.to_dict()
         if evaluate is not None:
             record["evaluation"] = evaluate(release, location)

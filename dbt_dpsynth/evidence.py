@@ -67,6 +67,7 @@ def write_details(con, location: LedgerLocation, release_id: str, model: str | N
     import datetime as _dt
 
     table = location.qualify(DETAILS_TABLE)
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {location.schema_name}")
     con.execute(DETAILS.create_sql(location.dialect, table))
     when = computed_at or _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
     con.execute(f"INSERT INTO {table} VALUES (?, ?, ?, ?)",

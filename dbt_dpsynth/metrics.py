@@ -9,7 +9,7 @@ the on-run-start hook records it in `dpsynth_locations`), and are read by the ga
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from dpsynth_core.errors import ConfigError
 
@@ -22,20 +22,39 @@ PRIVATE_SUFFIX = "_dpsynth_private"
 EVALUATION_KEYS = ("gates",)
 
 
-def gate_settings(raw: Mapping[str, Any] | None, table: str):
-    """`dpsynth.gates: {thresholds: {...}, options: {...}}` -> (GateConfig, EvaluationOptions), validated up front."""
+class GateSettings(NamedTuple):
+    """`dpsynth.gates`: evidence thresholds and options (non-DP evaluation), and the optional DP gate."""
+
+    thresholds: Any            # dpsynth_core.evaluation.GateConfig
+    options: Any               # dpsynth_core.evaluation.EvaluationOptions
+    dp: Any = None             # dpsynth_core.dp_gate.DpGateConfig, or None
+    evidence: bool = True      # compute the non-DP evidence metrics (false: the DP gate only)
+
+
+def gate_settings(raw: Mapping[str, Any] | None, table: str) -> GateSettings:
+    """`dpsynth.gates: {thresholds: {...}, options: {...}, dp: {...}, evidence: true}` -> GateSettings, validated
+    before anything is read."""
+    from dpsynth_core.dp_gate import DpGateConfig
     from dpsynth_core.evaluation.gates import EvaluationOptions, GateConfig
 
     raw = dict(raw or {})
-    unknown = sorted(set(raw) - {"thresholds", "options"})
+    unknown = sorted(set(raw) - {"thresholds", "options", "dp", "evidence"})
     if unknown:
         raise ConfigError(f"unknown dpsynth.gates key(s) {unknown}.", table=table,
-                          fix="write gates: {thresholds: {...}, options: {...}} (see docs/gates.md).")
-    return (GateConfig.from_mapping(raw.get("thresholds"), "dpsynth.gates"),
-            EvaluationOptions.from_mapping(raw.get("options"), "dpsynth.gates"))
+                          fix="write gates: {thresholds: {...}, options: {...}, dp: {...}} (see docs/gates.md).")
+    evidence = raw.get("evidence", True)
+    if not isinstance(evidence, bool):
+        raise ConfigError(f"dpsynth.gates.evidence={evidence!r} must be true or false.", table=table,
+                          fix="write `evidence: false` to run the DP gate only.")
+    dp = DpGateConfig.from_mapping(raw["dp"], table) if raw.get("dp") is not None else None
+    if not evidence and dp is None:
+        raise ConfigError("dpsynth.gates.evidence is false and no DP gate is configured: nothing would gate the "
+                          "release.", table=table, fix="add `dp: {threshold: 0.1}` or drop `evidence: false`.")
+    return GateSettings(GateConfig.from_mapping(raw.get("thresholds"), "dpsynth.gates"),
+                        EvaluationOptions.from_mapping(raw.get("options"), "dpsynth.gates"), dp, evidence)
 
 
-def evaluate_release(release, spec, target: str | None, gates, options):
+def evaluate_release(release, spec, target: str | None, gates, options, *_):
     """Evaluate a release against the rows its generator saw and its holdout (`release.evaluation`, NOT DP)."""
     from dpsynth_core.evaluation import evaluate
     from dpsynth_core.evaluation.columns import kinds_from_table_spec
@@ -73,9 +92,25 @@ GATE_STATEMENT = ("The gate decision (whether this release passes its privacy an
                   "this release's epsilon; keep the metrics with the people who approve releases.")
 
 
-def evaluation_statement(metrics_relation: str) -> dict[str, Any]:
-    """What the release record says about its (non-DP) evaluation."""
-    return {"differentially_private": False, "metrics_relation": metrics_relation, "statement": GATE_STATEMENT}
+DP_GATE_STATEMENT = ("The gate decision is the DP gate's noisy threshold test, charged to this release's budget "
+                     "(budget tree node `dp_gate`): the decision and its noisy value are covered by the release's "
+                     "epsilon.")
+
+
+def evaluation_statement(metrics_relation: str, evidence: bool = True) -> dict[str, Any]:
+    """What the release record says about its evaluation (non-DP evidence metrics, or the DP gate only)."""
+    return {"differentially_private": not evidence, "metrics_relation": metrics_relation,
+            "statement": GATE_STATEMENT if evidence else DP_GATE_STATEMENT}
+
+
+def dp_gate_record(record, model: str) -> dict[str, Any]:
+    """The DP gate's `dpsynth_metrics` row, from the release record."""
+    import datetime as _dt
+
+    from dpsynth_core.dp_gate import DpGateResult
+
+    result = DpGateResult(**record.dp_gate)
+    return result.to_record(record.release_id, model, _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
 
 
 def write_metrics(con, location, records: list[dict[str, Any]], table: str = METRICS_TABLE) -> int:

@@ -15,6 +15,8 @@ import pandas as pd
 from . import __version__
 from .accounting.plan import delta_is_weak
 from .config import SynthesisConfig
+from .dp_gate import DpGateConfig, run_dp_gate
+from .dp_gate import check_before_read as check_dp_gate
 from .generators.base import FittedSynthesizer, GeneratorContext, get_generator
 from .measurement.engine import Engine
 from .measurement.guard import guarded
@@ -23,6 +25,9 @@ from .measurement.private_table import PrivateTable
 from .preprocessing.domains import PreprocessOptions, resolve_domains
 from .release import ReleaseRecord
 from .schema import TableSpec
+
+
+SMALL_ESTIMATE = 10      # a DP row estimate below this is worth a warning (post-processing of a DP output)
 
 
 @dataclass
@@ -49,7 +54,7 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
                      noise_rng: np.random.Generator | None = None,
                      preprocess: PreprocessOptions = PreprocessOptions(),
                      progress: Callable[[str, dict], None] | None = None,
-                     evaluation_rows: bool = True) -> Release:
+                     evaluation_rows: bool = True, dp_gate: DpGateConfig | None = None) -> Release:
     """Synthesize a DP table from `engine`.
 
     Args:
@@ -60,6 +65,8 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         preprocess: DP domain discovery options.
         progress: `progress(event, info)` receives progress events (info is post-processing of DP outputs only).
         evaluation_rows: with a holdout, hand the raw rows of both parts to the caller for the (non-DP) evaluation.
+        dp_gate: run the DP gate (a noisy threshold test on the holdout, `dpsynth_core.dp_gate`) with this share of
+            the budget; its result is in `record.dp_gate`.
     Returns:
         The Release: synthetic rows, release record (with the whole budget tree), fitted model, evaluation rows.
     Raises:
@@ -72,19 +79,23 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         progress=progress))
     plan = config.budget_plan(generator)
     generator.check_before_read(plan)
+    if dp_gate is not None:
+        check_dp_gate(dp_gate, config.holdout, engine.relation_name)
     # ---- nothing above read data; everything below may (so its errors are scrubbed: measurement/guard.py) ----
     stage = ["holdout split"]
     return guarded(lambda: _read_and_fit(engine, table_spec, config, generator, plan, noise_rng, preprocess,
-                                         progress, evaluation_rows, stage),
+                                         progress, evaluation_rows, stage, dp_gate),
                    step=lambda: stage[0], table=engine.relation_name)
 
 
 def _read_and_fit(engine, table_spec, config, generator, plan, noise_rng, preprocess, progress, evaluation_rows,
-                  stage: list[str]) -> Release:
+                  stage: list[str], dp_gate: DpGateConfig | None = None) -> Release:
     """The part of `synthesize_table` that reads data; `stage[0]` names the step running (for scrubbed errors)."""
     train, holdout = split_holdout(engine, config.holdout) if config.holdout > 0 else (engine, None)
     stage[0] = "domains"
     budget = plan.open()
+    # the DP gate's node comes first: domains and the generator share what is left
+    gate_node = budget.child("dp_gate", share=dp_gate.share) if dp_gate is not None else None
     private = PrivateTable(train, budget, noise_rng)
     domains = budget.child("domains", share=plan.domain_share)
     domain = resolve_domains(private, table_spec, domains, plan.delta_threshold, preprocess)
@@ -98,7 +109,18 @@ def _read_and_fit(engine, table_spec, config, generator, plan, noise_rng, prepro
     if progress is not None:
         progress("sample", {"rows": n})
     data = fitted.sample(n, config.seed)
+    gate_result = None
+    if dp_gate is not None:
+        stage[0] = "dp gate"
+        holdout_rows = fitted.estimated_rows * config.holdout / (1.0 - config.holdout)   # post-processing
+        gate_result = run_dp_gate(PrivateTable(holdout, budget, private.rng), fitted, dp_gate, gate_node,
+                                  holdout_rows, n)
+        if progress is not None:
+            progress("dp gate", {"passed": gate_result.passed, "noisy_value": gate_result.noisy_value})
     warnings = list(domain.warnings)
+    if rows_source == "dp_estimate" and n < SMALL_ESTIMATE:
+        warnings.append(f"the DP estimate of the source's row count is {n}: the source is (nearly) empty, or epsilon "
+                        "is too small to see its rows. Declare `rows` to generate a chosen number of rows.")
     if config.delta is None and config.max_rows is None and delta_is_weak(plan.delta, fitted.estimated_rows):
         warnings.append(f"the default delta={plan.delta:g} is not below 1/(n ln n) for the DP-estimated "
                         f"n={fitted.estimated_rows:.0f} rows; declare max_rows (or a smaller delta).")
@@ -115,7 +137,8 @@ def _read_and_fit(engine, table_spec, config, generator, plan, noise_rng, prepro
         | {name: {"kind": "identifier", "domain": "surrogate_keys"} for name, _ in domain.identifiers},
         holdout={"used": holdout is not None, "fraction": config.holdout, "split": "keyed hash, secret salt",
                  "purpose": "evaluation only; never seen by the generator"} if holdout is not None else {"used": False},
-        warnings=warnings, epsilon_other=fitted.epsilon_other, library_version=__version__)
+        warnings=warnings, epsilon_other=fitted.epsilon_other, library_version=__version__,
+        dp_gate=gate_result.to_dict() if gate_result is not None else None)
     stage[0] = "evaluation rows"
     evaluation = (read_evaluation_rows(train, holdout, list(data.columns))
                   if holdout is not None and evaluation_rows else None)

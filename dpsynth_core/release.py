@@ -40,6 +40,8 @@ class ReleaseRecord:
     # every split of the budget: [{label, parent, accountant, rho, epsilon, delta, share, ...}], leaves add up to the
     # request per accountant (zCDP rho; DP-SGD epsilon), see accounting/plan.py
     budget_tree: list[dict[str, Any]] = field(default_factory=list)
+    # the DP gate's result (dpsynth_core.dp_gate; DP, charged to this release) when one was asked for
+    dp_gate: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -106,6 +106,11 @@ class PrivateTable:
         return self._exact_cache[key]
 
     @property
+    def rng(self) -> np.random.Generator:
+        """This table's noise generator (shared with another part of the same release, e.g. the holdout's)."""
+        return self._rng
+
+    @property
     def relation_name(self) -> str:
         return self._engine.relation_name
 
@@ -162,6 +167,31 @@ class PrivateTable:
         released = [(v, int(c + z)) for (v, c), z in zip(exact, noise) if c + z >= tau]
         released.sort(key=lambda vc: -vc[1])
         return dict(released[:max_categories])
+
+    def noisy_tvd_test(self, binning_sets: Sequence[Sequence[Binning]], distributions: Sequence[np.ndarray],
+                       threshold: float, sigma: float, step: str, budget: PrivacyBudget | None = None) -> float:
+        """Noisy threshold test of "the mean TVD between these rows' marginals and `distributions` <= threshold".
+
+        Statistic G = sum_j (1/2 ||c_j - n q_j||_1 - threshold * n) over the M column sets, with c_j the exact
+        contingency table of set j, n the row count and q_j the given distribution (public: e.g. the synthetic
+        table's marginal). Adding or removing one row moves c_j by one cell and n by one, so 1/2 ||c_j - n q_j||_1
+        moves by at most 1 - q_jk <= 1 and the threshold term by `threshold`: L2 (= L1, a scalar) sensitivity
+        M (1 + threshold). Gaussian noise of std sigma costs (M (1 + threshold))² / (2 sigma²), charged first.
+        G <= 0 iff the mean TVD <= threshold. Returns G + N(0, sigma²) (continuous noise on a real statistic).
+        """
+        if len(binning_sets) != len(distributions) or not binning_sets:
+            raise ValueError("one distribution per column set, and at least one set, are needed")
+        sensitivity = len(binning_sets) * (1.0 + float(threshold))
+        cols = sorted({b.column for bs in binning_sets for b in bs})
+        self._node(budget).spend(step, "gaussian", gaussian_rho(sigma, sensitivity), columns=cols, sigma=sigma,
+                                 sensitivity=sensitivity, threshold=float(threshold), column_sets=len(binning_sets),
+                                 statistic="noisy threshold test of the mean marginal TVD")
+        statistic = 0.0
+        for binnings, q in zip(binning_sets, distributions):
+            exact = self._exact(binnings, step).astype(float)
+            n = float(exact.sum())
+            statistic += 0.5 * float(np.abs(exact - n * np.asarray(q, dtype=float)).sum()) - float(threshold) * n
+        return statistic + float(self._rng.normal(0.0, sigma))
 
     def noisy_score_products(self, binnings: Sequence[Binning], score_tables: Sequence[np.ndarray], bound: float,
                              sigma: float, step: str, budget: PrivacyBudget | None = None) -> np.ndarray:

@@ -468,6 +468,10 @@ def _numeric(private, budget, col, source, sigma, options, warnings) -> ColumnDo
             lo, hi = grid[0], grid[-1]
         else:
             lo, hi = grid[found[0]], grid[found[1] + 1]
+            if found[0] == 0 or found[1] + 2 == len(grid):   # post-processing of the noisy histogram: public
+                edge = "1800-2200" if is_dt else "+-2^40"
+                warnings.append(f"column {col.name!r}: values reach the edge of the public bounds grid ({edge}); "
+                                f"values beyond it are clipped to it. Declare lower/upper for it.")
         if as_int:  # grid bins are [a, b): the integers inside are ceil(a) .. ceil(b) - 1
             lo, hi = math.ceil(lo), max(math.ceil(hi) - 1, math.ceil(lo))
     fine_edges = fine_weights = None
