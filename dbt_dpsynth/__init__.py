@@ -92,6 +92,8 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     if settings.gates and settings.synthesis.holdout <= 0:
         raise ConfigError("dpsynth.gates is set but holdout is 0: the gates compare the release with a holdout.",
                           table=short_name, fix="set `holdout: 0.2` or drop `gates`.")
+    if gates is not None:
+        metricsmod.check_gate_columns(gates, spec)
 
     target, database, default_schema = _this(dbt)
     con = session.cursor()                                     # own connection: ledger commits are independent
@@ -138,6 +140,7 @@ def _release_with_ledger(con, engine, spec, settings, node, model_name, source_i
     """Cap check + reservation (committed) -> synthesis (-> `evaluate(release, location)`, whose result the record
     keeps under `evaluation`) -> released/failed row. Returns (Release, LedgerLocation)."""
     from dpsynth_core.api import synthesize_table
+    from dpsynth_core.measurement.guard import guarded
 
     from . import config as cfgmod
     from . import ledger as ledgermod
@@ -169,12 +172,17 @@ def _release_with_ledger(con, engine, spec, settings, node, model_name, source_i
     log.info(f"dpsynth: reserved epsilon={synthesis.epsilon:g} (rho={request.rho:.4g}) on budget_key "
              f"{settings.budget_key!r} for {model_name}; cumulative epsilon={reservation.cumulative_epsilon:.4g}"
              + (f" of cap {cap:g}" if cap is not None else " (no cap)"))
-    try:
+    def release_and_evaluate():
         release = synthesize_table(engine, spec, synthesis, progress=_progress_logger(log, model_name),
                                    **(synthesis_options or {}))
         record = release.record.to_dict()
         if evaluate is not None:
             record["evaluation"] = evaluate(release, location)
+        return release, record
+
+    try:
+        # anything but our own errors leaves scrubbed (type and step only) towards dbt's log and console
+        release, record = guarded(release_and_evaluate, step="release", table=request.source_relation)
     except BaseException as err:
         book.finish_failed(reservation, err)     # the scrubbed text only (ledger.public_message)
         raise

@@ -54,6 +54,20 @@ def gate_settings(raw: Mapping[str, Any] | None, table: str) -> GateSettings:
                         EvaluationOptions.from_mapping(raw.get("options"), "dpsynth.gates"), dp, evidence)
 
 
+def check_gate_columns(gates: GateSettings, spec) -> None:
+    """The evaluation options that name columns (target, sensitive, subgroup, quasi_identifiers, link_columns) name
+    modelled columns of the spec: checked before anything is read."""
+    from dpsynth_core.api import check_named_column
+
+    o = gates.options
+    named = [("gates.options.target", o.target), ("gates.options.sensitive", o.sensitive),
+             ("gates.options.subgroup", o.subgroup)]
+    named += [("gates.options.quasi_identifiers", c) for c in (o.quasi_identifiers or ())]
+    named += [("gates.options.link_columns", c) for part in (o.link_columns or ()) for c in part]
+    for setting, column in named:
+        check_named_column(column, spec, setting)
+
+
 def evaluate_release(release, spec, target: str | None, gates, options, *_):
     """Evaluate a release against the rows its generator saw and its holdout (`release.evaluation`, NOT DP)."""
     from dpsynth_core.evaluation import evaluate

@@ -15,6 +15,7 @@ import pandas as pd
 from . import __version__
 from .accounting.plan import delta_is_weak
 from .config import SynthesisConfig
+from .errors import ConfigError
 from .dp_gate import DpGateConfig, run_dp_gate
 from .dp_gate import check_before_read as check_dp_gate
 from .generators.base import FittedSynthesizer, GeneratorContext, get_generator
@@ -24,7 +25,7 @@ from .measurement.holdout import EvaluationRows, read_evaluation_rows, split_hol
 from .measurement.private_table import PrivateTable
 from .preprocessing.domains import PreprocessOptions, resolve_domains
 from .release import ReleaseRecord
-from .schema import TableSpec
+from .schema import ColumnKind, TableSpec
 
 
 SMALL_ESTIMATE = 10      # a DP row estimate below this is worth a warning (post-processing of a DP output)
@@ -48,6 +49,17 @@ def resolve_spec(engine: Engine, spec: TableSpec | Mapping | None) -> TableSpec:
     else:
         columns = dict(spec or {})
     return TableSpec.from_dict(engine.relation_name, columns, engine.schema())
+
+
+def check_named_column(name: str | None, spec: TableSpec, setting: str) -> None:
+    """A setting that names a column (`target`, the evaluation's `sensitive` ...) must name a modelled column: checked
+    from the spec alone, before anything is read."""
+    if name is None:
+        return
+    modelled = [c.name for c in spec.columns if c.kind != ColumnKind.IDENTIFIER]
+    if name not in modelled:
+        raise ConfigError(f"{setting}={name!r} is not a modelled column of the relation.", table=spec.name,
+                          column=name, fix=f"name one of {modelled}, or drop `{setting}`.")
 
 
 def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: SynthesisConfig,
@@ -74,6 +86,7 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
     """
     config.validate()
     table_spec = resolve_spec(engine, spec)
+    check_named_column(config.target, table_spec, "target")
     generator = get_generator(config.generator, config.options, GeneratorContext(
         table=engine.relation_name, max_rows=config.max_rows, seed=config.seed, target=config.target,
         progress=progress))

@@ -181,6 +181,8 @@ class PrivateTable:
         """
         if len(binning_sets) != len(distributions) or not binning_sets:
             raise ValueError("one distribution per column set, and at least one set, are needed")
+        if any(np.shape(q) != tuple(b.size for b in bs) for bs, q in zip(binning_sets, distributions)):
+            raise ValueError("each distribution must have the shape of its column set's contingency table")
         sensitivity = len(binning_sets) * (1.0 + float(threshold))
         cols = sorted({b.column for bs in binning_sets for b in bs})
         self._node(budget).spend(step, "gaussian", gaussian_rho(sigma, sensitivity), columns=cols, sigma=sigma,
