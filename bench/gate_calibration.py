@@ -2,7 +2,7 @@
 still catch a 5% row leak and a column-shuffled table?
 
 Two steps, so the metric code can change without refitting:
-  python bench/gate_calibration.py fit --runs 12 [--tables nassCDS,...]   # AIM at epsilon 1, secret-salt holdout
+  python bench/gate_calibration.py fit --runs 12 [--tables nassCDS,...] [--generator mst]   # epsilon 1, secret salt
   python bench/gate_calibration.py evaluate [--out bench/results/gate_calibration.json]
 
 `fit` saves, per table and run, the training part, the holdout and the synthetic table (Parquet) under
@@ -41,13 +41,15 @@ def fit(args) -> None:
     for name in args.tables.split(","):
         table = TABLES[name]
         frame = load(table)
+        folder = name if args.generator == "aim" else f"{name}@{args.generator}"
         for run in range(args.runs):
-            where = DATA / name / f"run{run:02d}"
+            where = DATA / folder / f"run{run:02d}"
             if (where / "synthetic.parquet").exists():
                 continue
             t0 = time.time()
             release = synthesize_table(PandasEngine(frame, name), table.spec("user"),
-                                       SynthesisConfig(epsilon=args.epsilon, generator="aim", holdout=0.2, seed=run))
+                                       SynthesisConfig(epsilon=args.epsilon, generator=args.generator, holdout=0.2,
+                                                       seed=run))
             where.mkdir(parents=True, exist_ok=True)
             release.evaluation.train.to_parquet(where / "train.parquet")
             release.evaluation.holdout.to_parquet(where / "holdout.parquet")
@@ -73,7 +75,7 @@ def evaluate_all(args) -> None:
 
     out = []
     for name in args.tables.split(","):
-        table = TABLES[name]
+        table = TABLES[name.split("@")[0]]      # `nassCDS@mst`: the runs of another generator
         for where in sorted((DATA / name).glob("run*"))[:args.max_runs]:
             run = int(where.name[3:])
             train = pd.read_parquet(where / "train.parquet")
@@ -119,6 +121,7 @@ def main() -> None:
     p = sub.add_parser("fit")
     p.add_argument("--runs", type=int, default=12)
     p.add_argument("--epsilon", type=float, default=1.0)
+    p.add_argument("--generator", default="aim")
     p.add_argument("--tables", default=",".join(TABLES))
     p.set_defaults(func=fit)
     p = sub.add_parser("evaluate")

@@ -67,7 +67,20 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     Keyword overrides take precedence over the model's `dpsynth` config (epsilon, delta, generator, rows, seed,
     budget_key, target, holdout, options, columns, ledger_schema). `relation_name` names the source when the model
     reads several relations.
+
+    Our errors (table, column, fix; never a value) leave without the frames they passed through: dbt-duckdb prints
+    a failed Python model's traceback, and ours would bury the one-line message.
     """
+    from dpsynth_core.errors import DpsynthError
+
+    try:
+        return _synthesize(dbt, session, relation, relation_name=relation_name, **overrides)
+    except DpsynthError as err:
+        raise err.with_traceback(None) from None
+
+
+def _synthesize(dbt, session, relation, *, relation_name: str | None = None, **overrides: Any):
+    from dpsynth_core.api import check_named_column
     from dpsynth_core.errors import ConfigError
     from dpsynth_core.schema import TableSpec
 
@@ -92,6 +105,7 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
     if settings.gates and settings.synthesis.holdout <= 0:
         raise ConfigError("dpsynth.gates is set but holdout is 0: the gates compare the release with a holdout.",
                           table=short_name, fix="set `holdout: 0.2` or drop `gates`.")
+    check_named_column(settings.synthesis.target, spec, "target")        # before anything is reserved
     if gates is not None:
         metricsmod.check_gate_columns(gates, spec)
 

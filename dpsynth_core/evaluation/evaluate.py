@@ -83,8 +83,10 @@ def _utility(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | Non
                                    worst=[[list(c), v] for c, v in worst]))
     if target and p.holdout is not None:
         t = train_synthetic_test_real(p, target, o.seed)
-        out.append(MetricResult.gated("tstr_auc_gap", t.gap, g.tstr_auc_gap, UTILITY, target=target,
-                                      auc_real=t.auc_real, auc_synthetic=t.auc_synthetic, n_classes=t.n_classes))
+        out.append(MetricResult.gated("tstr_auc_gap", t.gap, g.tstr_auc_gap, UTILITY, lower_bound=t.gap_lower,
+                                      rule="configured; fails when the 95% lower bound exceeds it", baseline=0.0,
+                                      target=target, auc_real=t.auc_real, auc_synthetic=t.auc_synthetic,
+                                      n_classes=t.n_classes))
     by = o.subgroup or target
     if by:
         value, levels = subgroup_tvd(p, by)
@@ -107,9 +109,9 @@ def _utility(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | Non
 
 
 def _risk_result(metric: str, estimate: RiskEstimate, threshold: float | None, **detail) -> MetricResult:
-    """An anonymeter-style risk: over its threshold it fails only when significantly above zero (see docs/gates.md)."""
-    return MetricResult.gated(metric, estimate.value, threshold, PRIVACY, significant=estimate.significant,
-                              rule="configured; fails only when significant at 95%", baseline=0.0,
+    """An anonymeter-style risk: it fails only when its 95% lower bound is above the threshold (see docs/gates.md)."""
+    return MetricResult.gated(metric, estimate.value, threshold, PRIVACY, lower_bound=estimate.ci[0],
+                              rule="configured; fails when the 95% lower bound exceeds it", baseline=0.0,
                               ci95=list(estimate.ci), main_rate=estimate.main_rate,
                               control_rate=estimate.control_rate, n_attacks=estimate.n_attacks, **detail)
 
@@ -145,8 +147,8 @@ def _privacy(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | Non
     distances.append(dcr_distances(samples))
     dcr = dcr_share(samples, distances[0])
     out.append(MetricResult.gated(
-        "dcr_share", dcr.share, None if g.dcr_z is None else one_sided_bound(0.5, dcr.n, g.dcr_z), PRIVACY,
-        rule=f"0.5 + {g.dcr_z:g} sqrt(0.25/n)" if g.dcr_z is not None else "configured", baseline=0.5,
+        "dcr_share", dcr.share, None if g.dcr_z is None else one_sided_bound(0.5, dcr.n_effective, g.dcr_z), PRIVACY,
+        rule=f"0.5 + {g.dcr_z:g} sqrt(0.25/n_eff)" if g.dcr_z is not None else "configured", baseline=0.5,
         data_dependent=True, n=dcr.n, median_dcr_train=dcr.median_dcr_train,
         median_dcr_holdout=dcr.median_dcr_holdout))
     nn = nndr_check(samples)

@@ -57,7 +57,7 @@ class GateConfig:
     tstr_auc_gap: float | None = 0.15
     subgroup_tvd: float | None = 0.10
     range_violation_rate: float | None = 0.05
-    null_rate_diff: float | None = 0.05
+    null_rate_diff: float | None = 0.10          # DP discovery drops rare categories: their rows decode to null
     noise_floor_factor: float | None = 2.0
     rare_category_miss_rate: float | None = None  # reported only: DP domain discovery drops rare categories by design
     novel_category_rate: float | None = None      # reported only

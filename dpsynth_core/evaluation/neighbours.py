@@ -51,6 +51,16 @@ class DCRShare:
     n: int
     median_dcr_train: float
     median_dcr_holdout: float
+    n_reference: int = 0   # rows in each reference set (train subsample, holdout)
+
+    @property
+    def n_effective(self) -> int:
+        """Sample size for the bound: the share varies with the queries AND with which rows the two reference sets
+        happen to hold (variance ~ 0.25/n + 0.25/n_reference); a bound on the queries alone failed ~1 release in 6
+        by chance."""
+        if not self.n_reference:
+            return self.n
+        return int(1.0 / (1.0 / max(self.n, 1) + 1.0 / self.n_reference))
 
 
 def dcr_distances(samples: NeighbourSamples) -> tuple[np.ndarray, np.ndarray]:
@@ -62,7 +72,8 @@ def dcr_share(samples: NeighbourSamples, distances: tuple[np.ndarray, np.ndarray
     """`distances`: `dcr_distances(samples)` when the caller already has them."""
     d_train, d_hold = distances if distances is not None else dcr_distances(samples)
     closer = np.where(d_train < d_hold, 1.0, np.where(d_train == d_hold, 0.5, 0.0))
-    return DCRShare(float(closer.mean()), len(closer), float(np.median(d_train)), float(np.median(d_hold)))
+    return DCRShare(float(closer.mean()), len(closer), float(np.median(d_train)), float(np.median(d_hold)),
+                    min(len(samples.train), len(samples.holdout)))
 
 
 def nndr(reference: np.ndarray, queries: np.ndarray) -> np.ndarray:

@@ -45,20 +45,23 @@ class MetricResult:
 
     @classmethod
     def gated(cls, metric: str, value: float, threshold: float | None, kind: str, direction: str = "max",
-              significant: bool | None = None, rule: str = "configured", baseline: float | None = None,
+              lower_bound: float | None = None, rule: str = "configured", baseline: float | None = None,
               data_dependent: bool = False, **detail: Any) -> "MetricResult":
         """Build a result and decide `passed` (a NaN value never passes a set threshold).
 
         `data_dependent=True`: the threshold was computed from the data; it is rounded (`public_threshold`) first.
-        `significant=False` (for noisy estimates such as anonymeter-style risks): a value beyond the threshold passes
-        because the data show no evidence of risk at 95% confidence; the detail records `not_significant`."""
+        `lower_bound` (for noisy estimates: anonymeter-style risks, the TSTR gap): the metric fails only when this
+        one-sided lower confidence bound is above the threshold, i.e. when the data show, at that confidence, that the
+        true value exceeds it; a value above the threshold whose bound is not records `not_significant`."""
         if data_dependent:
             threshold = public_threshold(threshold)
         extra = {"rule": rule, "baseline": None if baseline is None else float(baseline)}
-        if significant is False and threshold is not None and not math.isnan(value) and (
-                value > threshold if direction == "max" else value < threshold):
-            detail = {**detail, "not_significant": True}
+        if lower_bound is not None and threshold is not None and not math.isnan(value) and direction == "max" \
+                and value > threshold and not lower_bound > threshold:
+            detail = {**detail, "not_significant": True, "lower_bound": float(lower_bound)}
             return cls(metric, float(value), float(threshold), direction, True, _jsonable(detail), kind, **extra)
+        if lower_bound is not None:
+            detail = {**detail, "lower_bound": float(lower_bound)}
         if threshold is None:
             passed = None
         elif value is None or math.isnan(value):

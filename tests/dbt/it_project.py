@@ -22,7 +22,7 @@ def copy_integration_project(parent: Path) -> Path:
     return dest
 
 
-def run_dbt(project: Path, *args: str, timeout: int = 400) -> subprocess.CompletedProcess:
+def run_dbt(project: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     env = {**os.environ, "DPSYNTH_DUCKDB_PATH": str(project / "it.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"}
     return subprocess.run([str(DBT), *args, "--profiles-dir", "."], cwd=project, env=env, capture_output=True,
                           text=True, timeout=timeout)

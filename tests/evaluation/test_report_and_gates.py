@@ -18,10 +18,10 @@ def test_gated_pass_fail_in_both_directions():
     assert MetricResult.gated("m", 0.9, None, "utility").passed is None          # reported only
 
 
-def test_not_significant_excess_passes_and_says_so():
-    r = MetricResult.gated("risk", 0.2, 0.09, "privacy", significant=False)
-    assert r.passed is True and r.detail["not_significant"] is True
-    assert MetricResult.gated("risk", 0.2, 0.09, "privacy", significant=True).passed is False
+def test_an_excess_whose_lower_bound_is_below_the_threshold_passes_and_says_so():
+    r = MetricResult.gated("risk", 0.2, 0.09, "privacy", lower_bound=0.05)
+    assert r.passed is True and r.detail["not_significant"] is True and r.detail["lower_bound"] == 0.05
+    assert MetricResult.gated("risk", 0.2, 0.09, "privacy", lower_bound=0.1).passed is False
 
 
 def test_report_records_and_json():
