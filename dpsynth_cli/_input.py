@@ -81,7 +81,7 @@ def open_csv(con, path: str, table: str):
     names = [c["name"] for c in columns]
     header = _header(path, delimiter)
     lowered = [h.strip().lower() for h in header]
-    dupes = sorted({h for h, low in zip(header, lowered) if lowered.count(low) > 1})
+    dupes = sorted({h for h, low in zip(header, lowered, strict=True) if lowered.count(low) > 1})
     if dupes:
         raise InputError(f"the header repeats column name(s) {dupes} (DuckDB names are case-insensitive).",
                          table=table, fix="give every column a distinct name in the header line.")

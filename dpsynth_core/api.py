@@ -15,9 +15,9 @@ import pandas as pd
 from . import __version__
 from .accounting.plan import delta_is_weak
 from .config import SynthesisConfig
-from .errors import ConfigError
 from .dp_gate import DpGateConfig, run_dp_gate
 from .dp_gate import check_before_read as check_dp_gate
+from .errors import ConfigError
 from .generators.base import FittedSynthesizer, GeneratorContext, get_generator
 from .measurement.engine import Engine
 from .measurement.guard import guarded
@@ -26,7 +26,6 @@ from .measurement.private_table import PrivateTable
 from .preprocessing.domains import PreprocessOptions, resolve_domains
 from .release import ReleaseRecord
 from .schema import ColumnKind, TableSpec
-
 
 SMALL_ESTIMATE = 10      # a DP row estimate below this is worth a warning (post-processing of a DP output)
 

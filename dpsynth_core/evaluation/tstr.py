@@ -18,7 +18,6 @@ from .encoding import subsample_rows
 from .models import aligned_probabilities, feature_matrix, fit_classifier, label_vector
 from .prepared import Prepared
 
-
 BOOTSTRAP_RESAMPLES = 200
 
 

@@ -181,7 +181,7 @@ class PrivateTable:
         """
         if len(binning_sets) != len(distributions) or not binning_sets:
             raise ValueError("one distribution per column set, and at least one set, are needed")
-        if any(np.shape(q) != tuple(b.size for b in bs) for bs, q in zip(binning_sets, distributions)):
+        if any(np.shape(q) != tuple(b.size for b in bs) for bs, q in zip(binning_sets, distributions, strict=True)):
             raise ValueError("each distribution must have the shape of its column set's contingency table")
         sensitivity = len(binning_sets) * (1.0 + float(threshold))
         cols = sorted({b.column for bs in binning_sets for b in bs})
@@ -189,7 +189,7 @@ class PrivateTable:
                                  sensitivity=sensitivity, threshold=float(threshold), column_sets=len(binning_sets),
                                  statistic="noisy threshold test of the mean marginal TVD")
         statistic = 0.0
-        for binnings, q in zip(binning_sets, distributions):
+        for binnings, q in zip(binning_sets, distributions, strict=True):
             exact = self._exact(binnings, step).astype(float)
             n = float(exact.sum())
             statistic += 0.5 * float(np.abs(exact - n * np.asarray(q, dtype=float)).sum()) - float(threshold) * n

@@ -86,7 +86,8 @@ def _ssn_text(folder: Path) -> Path:
 def _late_canary(folder: Path) -> Path:
     """A canary row past DuckDB's CSV sniffer sample (20,480 rows): `age` is sniffed BIGINT, then a text value."""
     rng = np.random.default_rng(0)
-    body = "".join(f"{a},{s}\n" for a, s in zip(rng.integers(18, 90, 21_000), rng.choice(["f", "m"], 21_000)))
+    ages, sexes = rng.integers(18, 90, 21_000), rng.choice(["f", "m"], 21_000)
+    body = "".join(f"{a},{s}\n" for a, s in zip(ages, sexes, strict=True))
     return _csv(folder, "late", "age,sex\n" + body + f"{CANARIES[1]},f\n")
 
 

@@ -11,10 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
+from badinput_cases import CANARIES, CASES, Case, _plain
 
 from dpsynth_cli import main
-
-from badinput_cases import CANARIES, CASES, Case, _plain
 
 FAST = ["--option", "iters=20"]
 

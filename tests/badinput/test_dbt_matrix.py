@@ -16,9 +16,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dbt"))
 
-from it_project import DBT, make_project, run_dbt  # noqa: E402
-
 from badinput_cases import CANARIES  # noqa: E402
+
+from it_project import DBT, make_project, run_dbt  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not DBT.exists(), reason="dbt is not installed in this environment")
 
