@@ -244,7 +244,8 @@ class SnowparkEngine(RelationEngine):
             return expr.otherwise(lit(other))
         value = self._numeric_value(binning, family, datatype)
         # Snowflake's NaN equals NaN and sorts above every number: send it to the null code explicitly
-        expr = when(raw.is_null() | (value == lit(float("nan"))), lit(binning.null_fallback))
+        # (a TRY_CAST of text that does not convert is null while the raw value is not: test the value too)
+        expr = when(raw.is_null() | value.is_null() | (value == lit(float("nan"))), lit(binning.null_fallback))
         inner = binning.edges[1:-1]
         for i, edge in enumerate(inner):   # code = number of inner edges <= value (clipped into the end bins)
             expr = expr.when(value < lit(float(edge)), lit(i))

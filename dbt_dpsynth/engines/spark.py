@@ -184,7 +184,8 @@ class SparkEngine(RelationEngine):
             return expr.otherwise(F.lit(other))
         value = self._numeric_value(binning, family)
         # Spark's NaN equals NaN and sorts above every number: send it to the null code explicitly
-        expr = F.when(raw.isNull() | F.isnan(value), F.lit(binning.null_fallback))
+        # (a try_cast of text that does not convert is null while the raw value is not: test the value too)
+        expr = F.when(raw.isNull() | value.isNull() | F.isnan(value), F.lit(binning.null_fallback))
         inner = binning.edges[1:-1]
         for i, edge in enumerate(inner):   # code = number of inner edges <= value (clipped into the end bins)
             expr = expr.when(value < F.lit(float(edge)), F.lit(i))
