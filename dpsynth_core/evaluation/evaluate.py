@@ -22,7 +22,7 @@ from .inference import attribute_inference
 from .marginals import mean_marginal_tvd
 from .membership import density_ratio_membership_auc
 from .neighbours import (
-    dcr_distances,
+    dcr_neighbours,
     dcr_share,
     distance_membership_auc,
     neighbour_samples,
@@ -144,13 +144,14 @@ def _privacy(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | Non
         notes.append("no holdout: DCR, NNDR, membership, singling-out, linkability and inference metrics skipped")
         return out
     samples = neighbour_samples(p, o.max_distance_rows, o.seed)
-    distances.append(dcr_distances(samples))
-    dcr = dcr_share(samples, distances[0])
+    neighbours = dcr_neighbours(samples)
+    distances.append(neighbours[:2])
+    dcr = dcr_share(samples, neighbours)
     out.append(MetricResult.gated(
-        "dcr_share", dcr.share, None if g.dcr_z is None else one_sided_bound(0.5, dcr.n_effective, g.dcr_z), PRIVACY,
-        rule=f"0.5 + {g.dcr_z:g} sqrt(0.25/n_eff)" if g.dcr_z is not None else "configured", baseline=0.5,
-        data_dependent=True, n=dcr.n, median_dcr_train=dcr.median_dcr_train,
-        median_dcr_holdout=dcr.median_dcr_holdout))
+        "dcr_share", dcr.share, None if g.dcr_z is None else 0.5 + g.dcr_z * dcr.standard_error, PRIVACY,
+        rule=f"0.5 + {g.dcr_z:g} x clustered standard error" if g.dcr_z is not None else "configured",
+        baseline=0.5, data_dependent=True, n=dcr.n, n_effective=dcr.n_effective,
+        median_dcr_train=dcr.median_dcr_train, median_dcr_holdout=dcr.median_dcr_holdout))
     nn = nndr_check(samples)
     nndr_threshold = None if g.nndr_z is None else one_sided_bound(0.05, nn.n_effective, g.nndr_z)
     out.append(MetricResult.gated(
@@ -172,36 +173,6 @@ def _privacy(p: Prepared, g: GateConfig, o: EvaluationOptions, target: str | Non
     if sensitive:
         ai = attribute_inference(p, sensitive, o.quasi_identifiers, seed=o.seed)
         out.append(_risk_result("attribute_inference_risk", ai.risk, g.attribute_inference_risk,
-                                sensitive=sensitive, quasi_identifiers=list(ai.quasi_identifiers),
-                                accuracy_train=ai.accuracy_train, accuracy_holdout=ai.accuracy_holdout,
-                                majority_baseline_holdout=ai.baseline_holdout))
-    else:
-        notes.append("no target/sensitive column: TSTR, subgroup fidelity and attribute inference skipped")
-    return out
-    samples = neighbour_samples(p, o.max_distance_rows, o.seed)
-    distances.append(dcr_distances(samples))
-    dcr = dcr_share(samples, distances[0])
-    out.append(MetricResult.gated(
-        "dcr_share", dcr.share, None if g.dcr_z is None else one_sided_bound(0.5, dcr.n, g.dcr_z), PRIVACY,
-        n=dcr.n, ideal=0.5, median_dcr_train=dcr.median_dcr_train, median_dcr_holdout=dcr.median_dcr_holdout))
-    nn = nndr_check(samples)
-    nndr_threshold = None if g.nndr_z is None else one_sided_bound(0.05, nn.n_effective, g.nndr_z)
-    out.append(MetricResult.gated(
-        "nndr_below_holdout_p05", nn.share_below, nndr_threshold, PRIVACY, n=nn.n, n_effective=nn.n_effective,
-        ideal=0.05, holdout_p05=nn.holdout_p05, synthetic_p05=nn.synthetic_p05))
-    auc, lo, hi = distance_membership_auc(samples)
-    out.append(MetricResult.gated("membership_auc_distance", auc, g.membership_auc_max, PRIVACY, ci95=[lo, hi]))
-    auc, lo, hi = density_ratio_membership_auc(p, o.max_distance_rows, o.seed)
-    out.append(MetricResult.gated("membership_auc_density", auc, g.membership_auc_max, PRIVACY, ci95=[lo, hi]))
-    out.append(_risk_result("singling_out_risk", singling_out_risk(p, o.n_attacks, seed=o.seed),
-                            g.singling_out_risk_max))
-    cols = o.link_columns or (None, None)
-    out.append(_risk_result("linkability_risk", linkability_risk(p, cols[0], cols[1], o.n_attacks, seed=o.seed),
-                            g.linkability_risk_max))
-    sensitive = o.sensitive or target
-    if sensitive:
-        ai = attribute_inference(p, sensitive, o.quasi_identifiers, seed=o.seed)
-        out.append(_risk_result("attribute_inference_risk", ai.risk, g.attribute_inference_risk_max,
                                 sensitive=sensitive, quasi_identifiers=list(ai.quasi_identifiers),
                                 accuracy_train=ai.accuracy_train, accuracy_holdout=ai.accuracy_holdout,
                                 majority_baseline_holdout=ai.baseline_holdout))
