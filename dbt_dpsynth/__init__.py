@@ -135,7 +135,8 @@ def _evaluate_release(con, release, spec, settings, gates, location, model_name,
     private = metricsmod.private_location(con, location, _invocation_id())
     records = []
     if gates.evidence:
-        report = guarded(lambda: metricsmod.evaluate_release(release, spec, settings.synthesis.target, *gates),
+        report = guarded(lambda: metricsmod.evaluate_release(release, spec, settings.synthesis.target,
+                                                             gates.thresholds, gates.options),
                          step="evaluation", table=release.record.relation)
         records = report.to_records(release.record.release_id, model_name)
     if release.record.dp_gate is not None:    # DP: its value and decision may be published with the table

@@ -68,7 +68,7 @@ def check_gate_columns(gates: GateSettings, spec) -> None:
         check_named_column(column, spec, setting)
 
 
-def evaluate_release(release, spec, target: str | None, gates, options, *_):
+def evaluate_release(release, spec, target: str | None, gates, options):
     """Evaluate a release against the rows its generator saw and its holdout (`release.evaluation`, NOT DP)."""
     from dpsynth_core.evaluation import evaluate
     from dpsynth_core.evaluation.columns import kinds_from_table_spec

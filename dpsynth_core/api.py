@@ -81,7 +81,10 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
     Returns:
         The Release: synthetic rows, release record (with the whole budget tree), fitted model, evaluation rows.
     Raises:
-        ConfigError, SpecError, InputError before any data is read when the settings cannot work.
+        ConfigError, SpecError, InputError before any data is read when the settings cannot work (the spec is checked
+            against the public schema: `spec_types`).
+        EngineError after reading, for any failure that is not one of ours: the step, the exception type and the
+            columns only, never the message (`measurement/guard.py`).
     """
     config.validate()
     table_spec = resolve_spec(engine, spec)

@@ -1,4 +1,4 @@
-"""The bad-input matrix through dbt: one throwaway project, one `dbt run` of 17 Python models (~1-2 min).
+"""The bad-input matrix through dbt: one throwaway project, one `dbt run` of 18 Python models (~1-2 min).
 
 Each model ends as `success` with a released ledger row, or `error` with a typed message naming the table and the
 fix. Refused before reading: no ledger row. Failed after reading: one `failed` row that stays charged, with the
@@ -62,6 +62,9 @@ MODELS = {
     "bi_gates_without_holdout": ("bi_src_text", '{"epsilon": 1.0, "gates": {"thresholds": {"dcr_z": 3}}}',
                                  "refused", ("holdout",)),
     "bi_boom_after_read": ("bi_src_boom", '{"epsilon": 1.0}', "failed", ("withheld",)),
+    # the DP gate alone (no raw-row evaluation): released, its decision in the private metrics table
+    "bi_dp_gate": ("bi_src_text", '{"epsilon": 1.0, "holdout": 0.2, "gates": {"dp": {"threshold": 0.5}, '
+                   '"evidence": False}}', "released", ()),
     "bi_gates_unknown_column": ("bi_src_text", '{"epsilon": 1.0, "holdout": 0.2, "gates": {"options": '
                                 '{"sensitive": "nope"}}}', "refused", ("'nope'",)),
     "bi_target_unknown_column": ("bi_src_text", '{"epsilon": 1.0, "target": "nope"}', "refused", ("'nope'",)),
@@ -93,7 +96,9 @@ def built(tmp_path_factory):
         ledger = con.execute("SELECT model, status, error, record_json FROM main.dpsynth_ledger").fetchall()
         comments = con.execute("SELECT column_name, comment FROM duckdb_columns() WHERE table_name = "
                                "'bi_canary_continuous'").fetchall()
-    return project, proc, results, ledger, dict(comments)
+        gate = con.execute("SELECT metric, kind, passed, rule FROM main_dpsynth_private.dpsynth_metrics WHERE model = "
+                           "'bi_dp_gate'").fetchall()
+    return project, proc, results, ledger, dict(comments), gate
 
 
 def rows_of(ledger, model):
@@ -102,7 +107,7 @@ def rows_of(ledger, model):
 
 @pytest.mark.parametrize("model", list(MODELS))
 def test_each_model_is_released_or_refused_or_failed_as_expected(built, model):
-    _, proc, results, ledger, _ = built
+    _, proc, results, ledger, *_ = built
     _, _, expected, says = MODELS[model]
     result = results[model]
     rows = rows_of(ledger, model)
@@ -125,7 +130,7 @@ def test_each_model_is_released_or_refused_or_failed_as_expected(built, model):
 
 
 def test_no_private_value_reaches_any_output(built):
-    project, proc, results, ledger, _ = built
+    project, proc, results, ledger, *_ = built
     texts = {"console": proc.stdout + proc.stderr, "dbt.log": (project / "logs" / "dbt.log").read_text(),
              "run_results": (project / "target" / "run_results.json").read_text(),
              "ledger": json.dumps([list(r) for r in ledger], default=str)}
@@ -137,6 +142,14 @@ def test_no_private_value_reaches_any_output(built):
 
 
 def test_a_quote_in_a_column_name_is_escaped_in_its_comment(built):
-    *_, comments = built
+    *_, comments, _ = built
     assert set(comments) == {"ssn", 'we"ird', "âge"}
     assert all(c and c.startswith("dpsynth: synthetic") for c in comments.values()), comments
+
+
+def test_the_dp_gate_alone_writes_its_decision_and_no_evidence(built):
+    *_, ledger, _, gate = built
+    assert gate == [("dp_marginal_tvd_2way", "utility", True, "DP noisy threshold test (charged to the release)")]
+    record = json.loads(rows_of(ledger, "bi_dp_gate")[0][3])
+    assert record["dp_gate"]["passed"] is True and record["evaluation"]["differentially_private"] is True
+    assert any(node["label"] == "zcdp/dp_gate" for node in record["budget_tree"])

@@ -40,7 +40,8 @@ def test_failed_gate_skips_the_release_and_keeps_the_last_version(project):
     named = "          name: nass_aim_eps1_candidate_utility_gate\n"
     original = schema.read_text()
     assert named in original
-    strict = original.replace(named, named + "          arguments: {thresholds: {marginal_tvd_2way: 0.0001}}\n", 1)
+    meta = "          config: {{meta: {{thresholds: {{marginal_tvd_2way: {}}}}}}}\n"
+    strict = original.replace(named, named + meta.format(0.0001), 1)
     schema.write_text(strict)
     bad = run(project, "build", "--select", SELECT, "--indirect-selection", "cautious")
     assert bad.returncode != 0
@@ -56,8 +57,9 @@ def test_failed_gate_skips_the_release_and_keeps_the_last_version(project):
     assert model_lines and all("fail" not in line.lower() for line in model_lines), model_lines
     assert "main_dpsynth_private" in model_lines[0]
 
-    # a threshold edit keeps the test's name (fixed `name:`): `dbt retry` reruns it and builds the release
-    schema.write_text(original.replace(named, named + "          arguments: {thresholds: {marginal_tvd_2way: 0.5}}\n"))
+    # thresholds in the test's config (not its arguments, which dbt hashes into the unique_id): after an edit
+    # `dbt retry` finds the failed test, reruns it and builds the release
+    schema.write_text(original.replace(named, named + meta.format(0.5)))
     retry = run(project, "retry")
     assert retry.returncode == 0, retry.stdout[-3000:]
     assert "nass_aim_eps1_candidate_utility_gate" in retry.stdout

@@ -38,8 +38,8 @@ models:
       - dbt_dpsynth.dpsynth_privacy_gate:
           config: {severity: warn, store_failures: true, alias: bad_privacy_failures}
       - dbt_dpsynth.dpsynth_utility_gate:
-          arguments: {thresholds: {marginal_tvd_2way: 0.02}}
-          config: {severity: warn}
+          name: synth_bad_utility_gate
+          config: {severity: warn, meta: {thresholds: {marginal_tvd_2way: 0.02}}}
       - dbt_dpsynth.dpsynth_privacy_gate:
           arguments: {thresholds: {exact_copy_rate: 0.1, dcr_share: 0.6, membership_auc_distance: 0.6}}
           config: {alias: bad_privacy_relaxed}
@@ -98,7 +98,7 @@ def test_failing_gates_warn_name_the_metrics_and_store_them(build):
     statuses = {uid.split(".")[2].replace("dbt_dpsynth_dpsynth_", ""): (r["status"], r["failures"])
                 for uid, r in results.items() if uid.startswith("test.")}
     assert statuses["privacy_gate_synth_bad_"] == ("warn", 2), statuses      # exact_copy_rate and dcr_share
-    assert statuses["utility_gate_synth_bad_0_02"] == ("warn", 1), statuses  # override 0.02 < 0.03
+    assert statuses["synth_bad_utility_gate"] == ("warn", 1), statuses       # meta override 0.02 < 0.03
     relaxed = [v for k, v in statuses.items() if k.startswith("privacy_gate_synth_bad_0_1")]
     assert relaxed == [("pass", 0)], statuses                                 # overrides above every value
     assert statuses["privacy_gate_synth_missing_"] == ("warn", 1), statuses  # no metrics: fail closed
