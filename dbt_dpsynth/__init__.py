@@ -92,8 +92,9 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
 
     Keyword overrides take precedence over the model's `dpsynth` config (epsilon, delta, generator, rows, seed,
     budget_key, target, holdout, privacy_unit, max_rows_per_unit, options, columns, ledger_schema, refresh).
-    `relation_name` names the source when the model reads several relations. A rebuild whose release fingerprint is unchanged serves the stored release
-    (no new charge) unless the `refresh` policy or var `dpsynth_refresh` asks for a new one.
+    `relation_name` names the source when the model reads several relations. A rebuild whose release fingerprint is
+    unchanged serves the stored release (no new charge) unless the `refresh` policy or var `dpsynth_refresh` asks for
+    a new one.
     """
     from dpsynth_core.progress import reporting
 
@@ -108,7 +109,8 @@ def synthesize(dbt, session, relation, *, relation_name: str | None = None, **ov
 
 
 def _synthesize(dbt, session, relation, relation_name: str | None, overrides: dict[str, Any]):
-    from dpsynth_core.api import with_unit_identifier
+    from dpsynth_core.api import check_named_column, with_unit_identifier
+    from dpsynth_core.errors import ConfigError
     from dpsynth_core.schema import TableSpec
 
     from . import config as cfgmod
@@ -131,9 +133,16 @@ def _synthesize(dbt, session, relation, relation_name: str | None, overrides: di
     columns = cfgmod.align_to_schema(settings.columns, schema, short_name)
     spec = TableSpec.from_dict(short_name, columns, schema)    # spec errors surface before anything is charged
     spec = with_unit_identifier(spec, settings.synthesis.unit)  # the privacy unit's key: an identifier
+    if settings.gates and settings.synthesis.holdout <= 0:
+        raise ConfigError("dpsynth.gates is set but holdout is 0: the gates compare the release with a holdout.",
+                          table=short_name, fix="set `holdout: 0.2` or drop `gates`.")
     gates = metricsmod.gate_settings(settings.gates, short_name) if settings.synthesis.holdout > 0 else None
+    check_named_column(settings.synthesis.target, spec, "target")        # before anything is reserved
+    if gates is not None:
+        metricsmod.check_gate_columns(gates, spec)
     fingerprint = release_fingerprint(source=source_id, schema=[(c.name, c.type) for c in schema], spec=spec,
-                                      synthesis=settings.synthesis)
+                                      synthesis=settings.synthesis,
+                                      dp_gate=gates.dp.to_dict() if gates is not None and gates.dp else None)
 
     target, database, default_schema = _this(dbt)
     who = _Model(model_name, str((node or {}).get("unique_id") or model_name), source_id, target, database,
@@ -146,19 +155,44 @@ def _synthesize(dbt, session, relation, relation_name: str | None, overrides: di
             data = _serve_stored_release(book, reusable, settings, who, log)
             evidence.write_for_model(book, reusable.release_id, who.unique_id, who.name, node, _invocation_id(), log)
             return data
-        release = _release_with_ledger(book, engine, spec, settings, who, fingerprint, log)
-        location = book.location
-        if gates is not None:   # a holdout was kept: evaluate the release and store the metrics for the gate tests
-            report = metricsmod.evaluate_release(release, spec, settings.synthesis.target, *gates, details=True)
-            n = metricsmod.write_metrics(con, location, report.to_records(release.record.release_id, model_name))
-            evidence.store_details(con, location, release.record.release_id, model_name, report, log)
-            failed = [r.metric for r in report.results if r.passed is False]
-            log.info(f"dpsynth: {model_name}: {n} metrics (not DP; evidence for the gates) in "
-                     f"{location.qualify(metricsmod.METRICS_TABLE)}; failing: {failed or 'none'}")
+        evaluate = ((lambda release: _evaluate_release(con, release, spec, settings, gates, book.location, who.name,
+                                                       log)) if gates is not None else None)
+        options = {"dp_gate": gates.dp, "evaluation_rows": gates.evidence} if gates is not None else {}
+        release = _release_with_ledger(book, engine, spec, settings, who, fingerprint, log, evaluate=evaluate,
+                                       synthesis_options=options)
         evidence.write_for_model(book, release.record.release_id, who.unique_id, who.name, node, _invocation_id(), log)
     finally:
         con.close()
     return release.data
+
+
+def _evaluate_release(con, release, spec, settings, gates, location, model_name, log) -> dict:
+    """Evaluate a release with a holdout and store its metrics and plot data (NOT DP) in the private schema, before
+    its ledger row is finished: an evaluation error fails the release (charged, scrubbed message) instead of leaving
+    'released' with no table. Returns what the release record says about the evaluation. Logs where the metrics went
+    and the thresholds the evaluation used, never which metric passed or failed (a non-DP function of the data)."""
+    from dpsynth_core.measurement.guard import guarded
+
+    from . import evidence
+    from . import metrics as metricsmod
+
+    private = metricsmod.private_location(con, location, _invocation_id())
+    records = []
+    if gates.evidence:
+        report = guarded(lambda: metricsmod.evaluate_release(release, spec, settings.synthesis.target,
+                                                             gates.thresholds, gates.options, details=True),
+                         step="evaluation", table=release.record.relation)
+        records = report.to_records(release.record.release_id, model_name)
+        evidence.store_details(con, private, release.record.release_id, model_name, report, log)
+    if release.record.dp_gate is not None:    # DP: its value and decision may be published with the table
+        records.append(metricsmod.dp_gate_record(release.record, model_name))
+    n = metricsmod.write_metrics(con, private, records)
+    thresholds = {k: v for k, v in gates.thresholds.to_dict().items() if v is not None} if gates.evidence else {}
+    log.info(f"dpsynth: {model_name}: {n} evaluation metrics"
+             + (" (NOT DP)" if gates.evidence else " (the DP gate)")
+             + f" written to {private.qualify(metricsmod.METRICS_TABLE)}; the gate tests decide"
+             + (f", with these thresholds unless a test overrides them: {thresholds}" if thresholds else ""))
+    return metricsmod.evaluation_statement(private.qualify(metricsmod.METRICS_TABLE), gates.evidence)
 
 
 def _open_ledger(con, settings, who: _Model, log):
@@ -229,11 +263,13 @@ def _serve_stored_release(book, stored, settings, who: _Model, log):
     return data
 
 
-def _release_with_ledger(book, engine, spec, settings, who: _Model, fingerprint, log):
-    """Cap check + reservation (committed) -> synthesis -> released row + stored model (one transaction) or a failed
-    row. Returns the Release."""
+def _release_with_ledger(book, engine, spec, settings, who: _Model, fingerprint, log, evaluate=None,
+                         synthesis_options=None):
+    """Cap check + reservation (committed) -> synthesis (-> `evaluate(release)`, whose result the record keeps under
+    `evaluation`) -> released row + stored model (one transaction) or a failed row. Returns the Release."""
     from dpsynth_core import __version__ as core_version
     from dpsynth_core.api import synthesize_table
+    from dpsynth_core.measurement.guard import guarded
     from dpsynth_core.serialization import model_to_text
 
     from . import ledger as ledgermod
@@ -251,18 +287,29 @@ def _release_with_ledger(book, engine, spec, settings, who: _Model, fingerprint,
              + (f" of cap {cap:g}" if cap is not None else " (no cap)"))
     # the seed the rows are sampled with is stored with the model, so a reuse serves the same rows
     sample_seed = synthesis.seed if synthesis.seed is not None else secrets.randbits(62)
-    try:
+
+    def release_and_evaluate():
         release = synthesize_table(engine, spec, synthesis, progress=_progress_logger(log, who.name),
-                                   sample_seed=sample_seed)
+                                   sample_seed=sample_seed, **(synthesis_options or {}))
+        record = release.record.to_dict()
+        if evaluate is not None:
+            record["evaluation"] = evaluate(release)
+        return release, record
+
+    try:
+        # anything but our own errors leaves scrubbed (type and step only) towards dbt's log and console
+        release, record = guarded(release_and_evaluate, step="release", table=who.source_id)
         stored = model_store.StoredModel(
             release_id=release.record.release_id, model=who.unique_id, target_relation=who.target,
             fingerprint=fingerprint.digest, fingerprint_json=fingerprint.document, generator=synthesis.generator,
             library_version=core_version, sample_seed=sample_seed, rows=len(release.data),
             state_text=model_to_text(release.model))
-        release_id = book.finish_released(reservation, release.record.to_dict(), stored)
+        release_id = book.finish_released(reservation, record, stored)
     except BaseException as err:
-        book.finish_failed(reservation, err)
+        book.finish_failed(reservation, err)     # the scrubbed text only (ledger.public_message)
         raise
+    for warning in release.record.warnings:      # public (names and settings); also in the release record
+        log.warning(f"dpsynth: {who.name}: {warning}")
     log.info(f"dpsynth: {who.name}: {release.record.summary()}; ledger {book.location.ledger} "
              f"release_id={release_id}")
     return release

@@ -1,11 +1,12 @@
 """Release reports from a DuckDB warehouse: read the ledger, caps, metrics and evaluation details, hand plain dicts to
 `dpsynth_core.report`, write one HTML/JSON/Markdown report per release.
 
-Tables read (all in the ledger's schema): `dpsynth_ledger`, `dpsynth_budget_caps`, `dpsynth_metrics` (optional) and
+Tables read: `dpsynth_ledger`, `dpsynth_budget_caps` (the ledger's schema), `dpsynth_metrics` (optional) and
 `dpsynth_evaluation_details` (optional; the evaluation's plot data, one JSON document per release, NOT DP like the
-metrics). Used by `dpsynth report`, and by the dbt glue: a Python model writes the report of the release it carries
-(new or reused) when it finishes (`write_model_report`, into `report_dir`), and records where in `dpsynth_reports`,
-which the table's stamp (`dpsynth_release_for`) and the release catalogue read.
+metrics) from the private schema (`metrics.private_location`; the ledger's schema for releases made before the
+metrics moved there). Used by `dpsynth report`, and by the dbt glue: a Python model writes the report of the release
+it carries (new or reused) when it finishes (`write_model_report`, into `report_dir`), and records where in
+`dpsynth_reports`, which the table's stamp (`dpsynth_release_for`) and the release catalogue read.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dpsynth_core.errors import InputError
 from dpsynth_core.report import evidence_from_rows, write_release_report
 
 from .ledger import CAPS_TABLE, LEDGER_TABLE, LedgerLocation
-from .metrics import METRICS_TABLE
+from .metrics import METRICS_TABLE, private_location
 from .tables import DETAILS, LEDGER, METRICS, REPORTS
 
 DETAILS_TABLE = DETAILS.table
@@ -49,6 +50,11 @@ def find_ledger(con, schema: str | None = None, where: str = "the database") -> 
     return LedgerLocation(schemas[0])
 
 
+def _column_names(con, location: LedgerLocation, table: str) -> set[str]:
+    return {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND "
+                                      "table_name = ?", [location.schema, table]).fetchall()}
+
+
 def _rows(con, location: LedgerLocation, table: str, columns) -> list[dict[str, Any]]:
     names = [n for n, _ in columns]
     result = con.execute(f"SELECT {', '.join(location.quote(n) for n in names)} FROM {table}").fetchall()
@@ -65,10 +71,12 @@ def latest_caps(con, location: LedgerLocation) -> dict[str, float]:
 
 
 def ensure_evidence_tables(con, location: LedgerLocation) -> None:
-    """Create `dpsynth_evaluation_details` and `dpsynth_reports` if missing (Python fallback of the on-run-start hook;
-    the writers below create theirs on first use too)."""
-    for table in (DETAILS, REPORTS):
-        con.execute(table.create_sql(location.dialect, location.qualify(table.table)))
+    """Create `dpsynth_reports` (the ledger's schema) and `dpsynth_evaluation_details` (the private schema) if missing
+    (Python fallback of the on-run-start hook; the writers below create theirs on first use too)."""
+    private = private_location(con, location)
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {private.schema_name}")
+    for table, where in ((DETAILS, private), (REPORTS, location)):
+        con.execute(table.create_sql(where.dialect, where.qualify(table.table)))
 
 
 def write_details(con, location: LedgerLocation, release_id: str, model: str | None,
@@ -77,6 +85,7 @@ def write_details(con, location: LedgerLocation, release_id: str, model: str | N
     import datetime as _dt
 
     table = location.qualify(DETAILS_TABLE)
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {location.schema_name}")
     con.execute(DETAILS.create_sql(location.dialect, table))
     when = computed_at or _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
     con.execute(f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
@@ -99,11 +108,16 @@ def load_evidence(con, location: LedgerLocation, release_id: str | None = None, 
             raise InputError(f"release id {release_id!r} matches {len(released)} released ledger rows.",
                              fix="pass a full release_id from `dpsynth ledger`.")
     caps = latest_caps(con, location)
-    metrics_table = location.qualify(METRICS_TABLE)
-    metrics = _rows(con, location, metrics_table, METRICS.columns) if METRICS_TABLE in tables else []
+    private = private_location(con, location, invocation_id)
+    private_tables = _tables(con, private.schema)
+    evaluation = private if METRICS_TABLE in private_tables or DETAILS_TABLE in private_tables else location
+    tables = private_tables if evaluation is private else tables
+    metrics_table = evaluation.qualify(METRICS_TABLE)
+    columns = [c for c in METRICS.columns if c[0] in _column_names(con, evaluation, METRICS_TABLE)]
+    metrics = _rows(con, evaluation, metrics_table, columns) if METRICS_TABLE in tables else []
     details: dict[str, str] = {}
     if DETAILS_TABLE in tables:
-        for rid, doc in con.execute(f"SELECT release_id, details_json FROM {location.qualify(DETAILS_TABLE)} "
+        for rid, doc in con.execute(f"SELECT release_id, details_json FROM {evaluation.qualify(DETAILS_TABLE)} "
                                     "ORDER BY computed_at").fetchall():
             details[str(rid)] = doc
     suffix = f" of {where}" if where else ""

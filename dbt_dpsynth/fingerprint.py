@@ -49,7 +49,7 @@ class Fingerprint:
 
 
 def release_fingerprint(*, source: str, schema: Iterable[tuple[str, str]], spec: TableSpec,
-                        synthesis: SynthesisConfig) -> Fingerprint:
+                        synthesis: SynthesisConfig, dp_gate: dict | None = None) -> Fingerprint:
     """The fingerprint of a release (see the module docstring for the document).
 
     Args:
@@ -57,6 +57,7 @@ def release_fingerprint(*, source: str, schema: Iterable[tuple[str, str]], spec:
         schema: the source's public schema, `(column, type)` pairs in relation order.
         spec: the resolved column specs.
         synthesis: the release's settings.
+        dp_gate: the DP gate's settings when one runs (it takes a node of the release's budget).
     Returns:
         The Fingerprint (digest and the document it hashes, stored beside the model for audits).
     """
@@ -71,5 +72,7 @@ def release_fingerprint(*, source: str, schema: Iterable[tuple[str, str]], spec:
                      if f.name not in _NOT_DEFINING},
         "library_version": {"dpsynth_core": core_version, "dbt_dpsynth": glue_version},
     }
+    if dp_gate is not None:            # only when set: fingerprints of releases without a DP gate are unchanged
+        document["dp_gate"] = dp_gate
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
     return Fingerprint(hashlib.sha256(text.encode("utf-8")).hexdigest(), text)

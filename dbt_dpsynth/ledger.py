@@ -40,11 +40,11 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from dpsynth_core.accounting.composition import compose
-from dpsynth_core.errors import BudgetExceededError, ConfigError
+from dpsynth_core.errors import BudgetExceededError, ConfigError, public_message
 from dpsynth_core.measurement.engine import Dialect
 
 from .engines import dialect as engine_dialect
-from .tables import CAPS, INVOCATIONS, LEDGER, MODELS
+from .tables import CAPS, INVOCATIONS, LEDGER, LOCATIONS, MODELS
 
 LEDGER_TABLE = LEDGER.table
 CAPS_TABLE = CAPS.table
@@ -146,7 +146,7 @@ def ensure_tables(con, location: LedgerLocation) -> None:
     """Create the ledger tables if missing and add the columns an older version's tables lack (Python fallback of
     the `on_run_start` hook; idempotent)."""
     tables = ((LEDGER, location.ledger), (CAPS, location.caps), (INVOCATIONS, location.invocations),
-              (MODELS, location.models))
+              (MODELS, location.models), (LOCATIONS, location.qualify(LOCATIONS.table)))
 
     def work(c):
         c.execute(f"CREATE SCHEMA IF NOT EXISTS {location.schema_name}")
@@ -485,8 +485,9 @@ class Ledger:
             return _in_transaction(self.con, work)
 
     def finish_failed(self, reservation: Reservation, error: BaseException | str) -> None:
-        """Mark the reservation failed; it stays charged (data may have been read)."""
-        message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        """Mark the reservation failed; it stays charged (data may have been read). The `error` column gets the
+        scrubbed text only (`public_message`: our own messages, else the exception's type — never a value)."""
+        message = error if isinstance(error, str) else public_message(error)
         self._update(reservation.release_id, {"status": "failed", "finished_at": _now(), "error": message[:4000]})
 
     def _update(self, release_id: str, values: Mapping[str, Any]) -> None:

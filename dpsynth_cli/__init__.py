@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 from typing import Sequence
 
@@ -34,8 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status (0 ok, 2 usage or input/config error, 3 budget refused)."""
-    from dpsynth_core.errors import BudgetExceededError, DpsynthError
+    """Entry point; returns the exit status (0 ok, 1 internal error, 2 usage or input/config error, 3 budget refused).
+
+    No traceback reaches the user: our errors print their one-line message (table, column, fix; never a value), any
+    other exception only its type (its message can quote private values). `DPSYNTH_TRACEBACK=1` re-raises it for
+    debugging on the machine that holds the data.
+    """
+    from dpsynth_core.errors import BudgetExceededError, DpsynthError, public_message
 
     args = build_parser().parse_args(argv)
     try:
@@ -46,6 +52,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DpsynthError as err:
         print(f"dpsynth: error: {err}", file=sys.stderr)
         return 2
+    except Exception as err:  # noqa: BLE001 - the last line of defence: type only, never the message
+        if os.environ.get("DPSYNTH_TRACEBACK") == "1":
+            raise
+        print(f"dpsynth: internal error in `dpsynth {args.command}`: {public_message(err)}. This is a bug: please "
+              "report the command and the error type (never the data).", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

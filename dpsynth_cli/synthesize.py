@@ -9,6 +9,7 @@ generator, rows, rho, accountant and the spend breakdown), then prints a one-lin
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,18 +69,28 @@ def _options(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
-def _read_spec(path: str, table: str, schema: list[tuple[str, str]]) -> dict[str, Any]:
+def _load_spec(path: str, table: str) -> dict[str, Any]:
+    """The `columns:` mapping of a spec file (checked before any data is read)."""
     import yaml
 
-    from dbt_dpsynth.config import align_to_schema
-
-    with open(path) as fh:
-        raw = yaml.safe_load(fh) or {}
+    try:
+        with open(path) as fh:
+            raw = yaml.safe_load(fh) or {}
+    except FileNotFoundError:
+        raise SpecError(f"spec file {path!r} does not exist.", table=table, fix="check the --spec path.") from None
+    except OSError as err:
+        raise SpecError(f"spec file {path!r} cannot be read ({type(err).__name__}).", table=table,
+                        fix="check the --spec path and its permissions.") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise SpecError(f"spec file {path!r} is not valid YAML{where}.", table=table,
+                        fix="fix the YAML syntax (e.g. `columns: {age: {kind: integer}}`).") from None
     columns = raw.get("columns", raw) if isinstance(raw, dict) else None
-    if not isinstance(columns, dict):
+    if not isinstance(columns, dict) or not all(v is None or isinstance(v, dict) for v in columns.values()):
         raise SpecError(f"spec file {path} is not a mapping of columns.", table=table,
                         fix="write `columns: {col: {kind: categorical, categories: [a, b]}}`.")
-    return align_to_schema(columns, schema, table)
+    return columns
 
 
 def _sql_string(text: str) -> str:
@@ -89,18 +100,21 @@ def _sql_string(text: str) -> str:
 def run(args) -> int:
     import duckdb
 
+    from dbt_dpsynth.config import align_to_schema
     from dbt_dpsynth.engines import engine_for
     from dbt_dpsynth.extras import require_for_generator
     from dpsynth_core.api import synthesize_table
     from dpsynth_core.config import SynthesisConfig
+    from dpsynth_core.measurement.guard import guarded
     from dpsynth_core.schema import TableSpec
+
+    from ._input import check_paths, open_csv
 
     in_path, out_path = str(args.input), str(args.out)
     table = Path(in_path).stem
     in_fmt, out_fmt = _format(in_path, "INPUT"), _format(out_path, "--out")
-    if not Path(in_path).is_file():
-        raise InputError(f"input file {in_path!r} does not exist.", table=table, fix="check the path.")
     # Everything checkable without data is checked before the first read of a value.
+    check_paths(in_path, out_path, table)
     settings = {"epsilon": args.epsilon, "delta": args.delta, "rows": args.rows, "max_rows": args.max_rows,
                 "seed": args.seed, "options": _options(args.option)}
     if args.generator is not None:
@@ -111,12 +125,15 @@ def run(args) -> int:
         settings["max_rows_per_unit"] = args.max_rows_per_unit
     config = SynthesisConfig.from_dict(settings, table=table)
     require_for_generator(config.generator, table=table)
+    raw_columns = _load_spec(args.spec, table) if args.spec else {}
     con = duckdb.connect()
-    relation = con.read_csv(in_path) if in_fmt == "csv" else con.read_parquet(in_path)
+    if in_fmt == "csv":
+        relation = open_csv(con, in_path, table)
+    else:
+        relation = guarded(lambda: con.read_parquet(in_path), step="read Parquet schema", table=table)
     engine = engine_for(relation, con, relation_name=table)
-    schema = engine.schema()
-    columns = _read_spec(args.spec, table, schema) if args.spec else {}
-    spec = TableSpec.from_dict(table, columns, schema)
+    schema = guarded(engine.schema, step="schema", table=table)
+    spec = TableSpec.from_dict(table, align_to_schema(raw_columns, schema, table), schema)
     progress = ProgressLine()
     try:
         release = synthesize_table(engine, spec, config, progress=progress)
@@ -132,6 +149,8 @@ def run(args) -> int:
     with open(record_path, "w") as fh:
         json.dump({**record, "input": in_path, "output": out_path}, fh, indent=2, default=str)
     r = release.record
+    for warning in r.warnings:     # public (names and settings only); also in the release record
+        print(f"dpsynth: warning: {warning}", file=sys.stderr)
     print(f"dpsynth: wrote {r.rows} rows to {out_path} ({r.generator}, epsilon={r.epsilon:g} delta={r.delta:.3g}, "
           f"rho={r.rho:.4g}, accountant={r.accountant}, {len(r.spend)} charged steps); record {record_path}")
     return 0

@@ -16,15 +16,20 @@ import pandas as pd
 from . import __version__
 from .accounting.plan import delta_is_weak
 from .config import SynthesisConfig
-from .errors import SpecError
+from .dp_gate import DpGateConfig, run_dp_gate
+from .dp_gate import check_before_read as check_dp_gate
+from .errors import ConfigError, SpecError
 from .generators.base import FittedSynthesizer, GeneratorContext, get_generator
 from .measurement.engine import Engine, TypeFamily
+from .measurement.guard import guarded
 from .measurement.holdout import EvaluationRows, read_evaluation_rows, split_holdout
 from .measurement.privacy_unit import PrivacyUnit
 from .measurement.private_table import PrivateTable
 from .preprocessing import PreprocessOptions, domain_share_for, infers_kind, resolve_domains
 from .release import ReleaseRecord
 from .schema import ColumnKind, ColumnSpec, TableSpec
+
+SMALL_ESTIMATE = 10      # a DP row estimate below this is worth a warning (post-processing of a DP output)
 
 
 @dataclass
@@ -69,12 +74,23 @@ def with_unit_identifier(spec: TableSpec, unit: PrivacyUnit) -> TableSpec:
     return spec.with_column(ColumnSpec(unit.column, ColumnKind.IDENTIFIER, column.nullable))
 
 
+def check_named_column(name: str | None, spec: TableSpec, setting: str) -> None:
+    """A setting that names a column (`target`, the evaluation's `sensitive` ...) must name a modelled column: checked
+    from the spec alone, before anything is read."""
+    if name is None:
+        return
+    modelled = [c.name for c in spec.columns if c.kind != ColumnKind.IDENTIFIER]
+    if name not in modelled:
+        raise ConfigError(f"{setting}={name!r} is not a modelled column of the relation.", table=spec.name,
+                          column=name, fix=f"name one of {modelled}, or drop `{setting}`.")
+
+
 def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: SynthesisConfig,
                      noise_rng: np.random.Generator | None = None,
                      preprocess: PreprocessOptions | None = None,
                      progress: Callable[[str, dict], None] | None = None,
                      evaluation_rows: bool = True, sample: bool = True,
-                     sample_seed: int | None = None) -> Release:
+                     sample_seed: int | None = None, dp_gate: DpGateConfig | None = None) -> Release:
     """Synthesize a DP table from `engine`.
 
     Args:
@@ -89,16 +105,22 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
             `record.rows` rows from `Release.model` (e.g. `dbt_dpsynth.engines.duckdb.write_sample`).
         sample_seed: the seed of the sampling step (default `config.seed`); a caller that stores the fitted model
             passes the seed it stores, so re-sampling the stored model gives the same rows. Post-processing only.
+        dp_gate: run the DP gate (a noisy threshold test on the holdout, `dpsynth_core.dp_gate`) with this share of
+            the budget; its result is in `record.dp_gate`.
     Returns:
         The Release: synthetic rows, release record (with the whole budget tree), fitted model, evaluation rows.
     Raises:
-        ConfigError, SpecError, InputError before any data is read when the settings cannot work.
+        ConfigError, SpecError, InputError before any data is read when the settings cannot work (the spec is checked
+            against the public schema: `spec_types`).
+        EngineError after reading, for any failure that is not one of ours: the step, the exception type and the
+            columns only, never the message (`measurement/guard.py`).
     """
     config.validate()
     unit = config.unit
     if preprocess is None:
         preprocess = PreprocessOptions.from_dict(config.preprocess, engine.relation_name)
     table_spec = with_unit_identifier(resolve_spec(engine, spec), unit)
+    check_named_column(config.target, table_spec, "target")
     generator = get_generator(config.generator, config.options, GeneratorContext(
         table=engine.relation_name, max_rows=config.max_rows, seed=config.seed, target=config.target,
         progress=progress))
@@ -109,24 +131,54 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
              for c in table_spec.columns], generator.domain_share, preprocess.max_integer_bins))
     plan = config.budget_plan(generator)
     generator.check_before_read(plan)
-    # ---- nothing above read data; everything below may ----
+    if dp_gate is not None:
+        check_dp_gate(dp_gate, config.holdout, engine.relation_name)
+    # ---- nothing above read data; everything below may (so its errors are scrubbed: measurement/guard.py) ----
+    stage = ["holdout split"]
+    return guarded(lambda: _read_and_fit(engine, table_spec, config, generator, plan, noise_rng, preprocess,
+                                         progress, evaluation_rows, sample, sample_seed, stage, dp_gate),
+                   step=lambda: stage[0], table=engine.relation_name)
+
+
+def _read_and_fit(engine, table_spec, config, generator, plan, noise_rng, preprocess, progress, evaluation_rows,
+                  sample: bool, sample_seed: int | None, stage: list[str],
+                  dp_gate: DpGateConfig | None = None) -> Release:
+    """The part of `synthesize_table` that reads data; `stage[0]` names the step running (for scrubbed errors)."""
+    unit = config.unit
     # a unit's rows stay on one side of the split; the PrivateTable bounds the training part to k rows per unit
     train, holdout = split_holdout(engine, config.holdout, unit) if config.holdout > 0 else (engine, None)
+    stage[0] = "domains"
     budget = plan.open()
+    # the DP gate's node comes first: domains and the generator share what is left
+    gate_node = budget.child("dp_gate", share=dp_gate.share) if dp_gate is not None else None
     private = PrivateTable(train, budget, noise_rng, unit=unit)
     domains = budget.child("domains", share=plan.domain_share)
     domain = resolve_domains(private, table_spec, domains, plan.delta_threshold, preprocess)
     domains.close()                                  # what discovery did not need goes to the generator
+    stage[0] = "fit"
     generator_budget = budget.rest(config.generator, dpsgd=plan.dpsgd.allowance() if plan.dpsgd else None)
     fit_started = time.perf_counter()
     fitted = generator.fit(private, domain, generator_budget)
     fit_seconds = round(time.perf_counter() - fit_started, 3)
+    stage[0] = "sample"
     rows_source = "config" if config.rows is not None else "dp_estimate"
     n = config.rows if config.rows is not None else max(int(round(fitted.estimated_rows)), 0)
     if progress is not None and sample:
         progress("sample", {"rows": n})
-    data = fitted.sample(n, sample_seed if sample_seed is not None else config.seed) if sample else None
+    seed = sample_seed if sample_seed is not None else config.seed
+    data = fitted.sample(n, seed) if sample else None
+    gate_result = None
+    if dp_gate is not None:
+        stage[0] = "dp gate"
+        holdout_rows = fitted.estimated_rows * config.holdout / (1.0 - config.holdout)   # post-processing
+        gate_result = run_dp_gate(PrivateTable(holdout, budget, private.rng, unit=unit), fitted, dp_gate, gate_node,
+                                  holdout_rows, n)
+        if progress is not None:
+            progress("dp gate", {"passed": gate_result.passed, "noisy_value": gate_result.noisy_value})
     warnings = list(domain.warnings)
+    if rows_source == "dp_estimate" and n < SMALL_ESTIMATE:
+        warnings.append(f"the DP estimate of the source's row count is {n}: the source is (nearly) empty, or epsilon "
+                        "is too small to see its rows. Declare `rows` to generate a chosen number of rows.")
     if config.delta is None and config.max_rows is None and delta_is_weak(plan.delta, fitted.estimated_rows):
         warnings.append(f"the default delta={plan.delta:g} is not below 1/(n ln n) for the DP-estimated "
                         f"n={fitted.estimated_rows:.0f} rows; declare max_rows (or a smaller delta).")
@@ -136,7 +188,7 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
         # spends may exceed rho by float round-off only (PrivacyBudget tolerates 1e-9 relative); report at most rho
         epsilon_spent=budget.epsilon_spent() + fitted.epsilon_other, rho_spent=min(budget.spent, plan.rho),
         accountant=fitted.accountant if plan.dpsgd else plan.accountant, rows=n, rows_source=rows_source,
-        seed=sample_seed if sample_seed is not None else config.seed,
+        seed=seed,
         spend=budget.breakdown() + list(fitted.extra_spend),
         budget_tree=plan.tree(budget, plan.dpsgd and generator_budget.dpsgd_allowance().charged),
         columns={c.name: {"kind": c.kind.value, "domain": "dp_discovered" if c.discovered else "public",
@@ -149,7 +201,9 @@ def synthesize_table(engine: Engine, spec: TableSpec | Mapping | None, config: S
                  "split": "keyed hash, secret salt" + ("" if unit.is_row else f" (of {unit.column}: whole units)"),
                  "purpose": "evaluation only; never seen by the generator"} if holdout is not None else {"used": False},
         warnings=warnings, epsilon_other=fitted.epsilon_other, library_version=__version__,
-        options=generator.options.to_dict(), fit_seconds=fit_seconds)
+        options=generator.options.to_dict(), fit_seconds=fit_seconds,
+        dp_gate=gate_result.to_dict() if gate_result is not None else None)
+    stage[0] = "evaluation rows"
     evaluation = (read_evaluation_rows(train, holdout, list(domain.column_order or domain.attrs))
                   if holdout is not None and evaluation_rows else None)
     return Release(data=data, record=record, model=fitted, evaluation=evaluation)

@@ -12,6 +12,7 @@ from .validation import Interval, Param, check_param, validate_params
 
 DEFAULT_GENERATOR = "aim"
 MAX_ROWS_PER_UNIT = 1000   # beyond this the noise (k times a row's) drowns any marginal
+MAX_ROWS = 100_000_000   # the most rows one release may ask for (sampled in memory by the CLI and dbt-duckdb)
 
 
 def _known_generator(name: str) -> str | None:
@@ -65,7 +66,8 @@ class SynthesisConfig:
         "epsilon": Param(float, Interval(0, None, "neither"), example=1.0),
         "delta": Param(float, Interval(0, 1e-3, "right"), none=True, example=1e-7),
         "generator": Param(str, check=_known_generator, example=DEFAULT_GENERATOR),
-        "rows": Param(int, Interval(0, 100_000_000), none=True, example=1000),
+        # at least one row: a release of zero rows would spend the whole epsilon for nothing (refused before reading)
+        "rows": Param(int, Interval(1, MAX_ROWS), none=True, example=1000),
         "max_rows": Param(int, Interval(1, None), none=True, example=100000),
         "seed": Param(int, Interval(0, 2**63 - 1), none=True, example=7),
         "budget_key": Param(str, none=True, example="patients"),

@@ -35,6 +35,36 @@ class InputError(_LocatedError):
     """The input relation cannot be synthesised (empty schema, unsupported type, ...)."""
 
 
+class EngineError(_LocatedError):
+    """An engine (or a step reading raw rows) failed; its own message is withheld because it can quote private values.
+
+    Engines quote the offending value (`Could not convert string '...' to DOUBLE`, a CSV reader's `Original Line:
+    ...`). What leaves instead is public: the exception's type, the step and the columns. Raised by
+    `dpsynth_core.measurement.guard`.
+
+    Attributes:
+        step: the step that failed (e.g. `domain:age`, `holdout split`, `fit`).
+        error_type: the withheld exception's class name (e.g. `ConversionException`).
+        columns: the columns the step read (public names).
+    """
+
+    def __init__(self, *, step: str, error_type: str, table: str | None = None, columns: tuple[str, ...] = (),
+                 fix: str | None = None):
+        self.step, self.error_type, self.columns = step, error_type, tuple(columns)
+        what = (f"reading column(s) {list(self.columns)}" if len(self.columns) > 1 else "")
+        super().__init__(f"step {step!r} failed with {error_type}{' ' + what if what else ''}; the engine's message "
+                         "is withheld because it can quote private values.", table=table,
+                         column=self.columns[0] if len(self.columns) == 1 else None, fix=fix)
+
+
+def public_message(error: BaseException) -> str:
+    """What may be shown or stored about `error`: our own messages in full (they name table, column and fix and never
+    quote a value), anything else by its type only."""
+    if isinstance(error, DpsynthError):
+        return f"{type(error).__name__}: {error}"
+    return f"{type(error).__name__} (message withheld: it can quote private values)"
+
+
 class BudgetExceededError(DpsynthError):
     """The request would take a budget key past its cap; nothing was charged."""
 

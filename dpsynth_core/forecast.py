@@ -26,7 +26,6 @@ from dataclasses import dataclass, field, replace
 from statistics import median
 from typing import Any
 
-from .accounting.zcdp import sigma_for_rho
 from .config import SynthesisConfig
 from .measurement.private_table import threshold_for
 from .preprocessing import DomainPlan, PreprocessOptions, domain_share_for

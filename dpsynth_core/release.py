@@ -49,6 +49,8 @@ class ReleaseRecord:
     # wall-clock seconds of the generator's fit (measurement + model fitting), None when not measured. Run time is a
     # side channel outside the DP guarantee (docs/threat_model.md); the ledger's started/finished times show as much.
     fit_seconds: float | None = None
+    # the DP gate's result (dpsynth_core.dp_gate; DP, charged to this release) when one was asked for
+    dp_gate: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

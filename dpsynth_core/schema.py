@@ -15,8 +15,9 @@ from enum import Enum
 from typing import Any, Iterable, Mapping
 
 from .errors import SpecError
-from .validation import Param, validate_params
 from .measurement.engine import Dialect, SourceColumn, TypeFamily
+from .spec_types import check_against_schema
+from .validation import Param, validate_params
 
 
 class ColumnKind(str, Enum):
@@ -283,7 +284,9 @@ class TableSpec:
             if default is None and not (raw and "kind" in raw):
                 raise SpecError(f"column type {type_string!r} has no default kind.", table=name, column=col,
                                 fix="declare `kind:` for it in the column spec (or exclude the column upstream).")
-            specs.append(ColumnSpec.from_dict(col, raw, table=name, default_kind=default))
+            column = ColumnSpec.from_dict(col, raw, table=name, default_kind=default)
+            check_against_schema(column, SourceColumn(col, type_string, family), name)   # before any read
+            specs.append(column)
         return cls(name, tuple(specs))
 
     @classmethod

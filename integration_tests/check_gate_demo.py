@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 results = json.loads(Path(sys.argv[1]).read_text())["results"]
-gates = [r for r in results if "dpsynth_utility_gate" in r["unique_id"] and "gate_demo" in r["unique_id"]]
+gates = [r for r in results if "utility_gate" in r["unique_id"] and "gate_demo" in r["unique_id"]]
 if not gates:
     sys.exit("check_gate_demo: the gate demo's utility gate did not run")
 for r in gates:

@@ -1,6 +1,7 @@
 {#-
   THE column list of the package's own warehouse tables (ledger, budget caps history, invocations, fitted models,
-  metrics, evaluation details, written reports): one list, read by both sides.
+  locations, written reports in the ledger's schema; metrics and evaluation details in the private schema, see
+  dpsynth_private_relation): one list, read by both sides.
   - dbt: `dpsynth_create_ledger` (on-run-start) renders the DDL from `dbt_dpsynth.dpsynth_warehouse_tables()`.
   - Python: `dbt_dpsynth.tables` reads the YAML between the `set` / `endset` lines of this file (shipped as package
     data, so a wheel install has it) and generates the same DDL through the engine's Dialect.create_table_sql.
@@ -89,6 +90,8 @@ metrics:
     - [threshold, double]
     - [passed, boolean]
     - [computed_at, timestamp]
+    - [rule, string]
+    - [holdout_value, double]
 details:
   table: dpsynth_evaluation_details
   columns:
@@ -106,6 +109,14 @@ reports:
     - [path, string]
     - [absolute_path, string]
     - [written_at, timestamp]
+locations:
+  table: dpsynth_locations
+  columns:
+    - [invocation_id, string]
+    - [role, string]
+    - [database_name, string]
+    - [schema_name, string]
+    - [recorded_at, timestamp]
 {%- endset -%}
 {{ return(fromyaml(tables_yaml)) }}
 {% endmacro %}

@@ -1,7 +1,7 @@
 """Mixed-type distance used by the privacy metrics (Gower-like, Euclidean).
 
-Numeric/datetime columns are range-scaled to [0, 1] with the REAL train min/max (null -> 0 plus a null indicator
-column); categorical columns are one-hot coded (nulls a level) and scaled by sqrt(1/2), so one differing category adds
+Numeric/datetime columns are range-scaled to [0, 1] with the REAL train min/max and clipped to it (null -> 0 plus a
+null indicator column); categorical columns are one-hot coded (nulls a level) and scaled by sqrt(1/2), so one differing category adds
 exactly 1 to the squared distance, like a numeric difference of a whole range. Categorical columns with more than
 `MAX_ONE_HOT` levels keep their `MAX_ONE_HOT` most frequent real values and share one `other` level.
 """
@@ -47,7 +47,10 @@ def encode(prepared: Prepared, which: str, columns: Sequence[str] | None = None)
             span = hi - lo if hi > lo else 1.0
             x = frame[column].to_numpy("float64")
             null = np.isnan(x)
-            blocks.append(np.where(null, 0.0, (x - lo) / span)[:, None])
+            # clipped to the real range: a value far outside it (a broken synthetic column, 1e8 where real values are
+            # below 1) would otherwise dominate every distance, so every query would find the same extreme real row
+            # and DCR/NNDR/membership would compare nothing but that row (range_violation_rate reports the values)
+            blocks.append(np.where(null, 0.0, np.clip((x - lo) / span, 0.0, 1.0))[:, None])
             if _any_null(prepared, column):
                 blocks.append(null.astype("float64")[:, None])
     return np.hstack(blocks) if blocks else np.zeros((len(frame), 0))

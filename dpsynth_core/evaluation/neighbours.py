@@ -51,18 +51,49 @@ class DCRShare:
     n: int
     median_dcr_train: float
     median_dcr_holdout: float
+    standard_error: float = 0.0   # of the share under the null (0.5), clustered by nearest reference row
+
+    @property
+    def n_effective(self) -> int:
+        """The sample size whose binomial standard error sqrt(0.25/n) equals `standard_error`."""
+        if not self.standard_error > 0:
+            return self.n
+        return max(1, int(0.25 / self.standard_error ** 2))
+
+
+def dcr_neighbours(samples: NeighbourSamples) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(distance to the closest train row, to the closest holdout row, and those rows' indices) of each query."""
+    d_train, i_train = nearest(samples.train, samples.synthetic)
+    d_hold, i_hold = nearest(samples.holdout, samples.synthetic)
+    return d_train[:, 0], d_hold[:, 0], i_train[:, 0], i_hold[:, 0]
 
 
 def dcr_distances(samples: NeighbourSamples) -> tuple[np.ndarray, np.ndarray]:
     """Distance of each synthetic query to its closest train row and to its closest holdout row."""
-    return nearest(samples.train, samples.synthetic)[0][:, 0], nearest(samples.holdout, samples.synthetic)[0][:, 0]
+    return dcr_neighbours(samples)[:2]
 
 
-def dcr_share(samples: NeighbourSamples, distances: tuple[np.ndarray, np.ndarray] | None = None) -> DCRShare:
-    """`distances`: `dcr_distances(samples)` when the caller already has them."""
-    d_train, d_hold = distances if distances is not None else dcr_distances(samples)
+def _clustered_se(residuals: np.ndarray, clusters: np.ndarray) -> float:
+    """Cluster-robust standard error of a mean: sqrt(sum over clusters of (sum of residuals)^2) / n."""
+    sums = np.bincount(clusters, weights=residuals)
+    return float(np.sqrt(np.sum(sums ** 2)) / max(len(residuals), 1))
+
+
+def dcr_share(samples: NeighbourSamples, neighbours: tuple[np.ndarray, ...] | None = None) -> DCRShare:
+    """`neighbours`: `dcr_neighbours(samples)` when the caller already has them.
+
+    The standard error is taken under the null (residuals from 0.5) and clustered by the nearest train row and,
+    separately, by the nearest holdout row (the larger of the two, and never below the independent 0.25/n): queries
+    that share a nearest reference row are one comparison, not many. With independent queries it is ~sqrt(0.25/n);
+    when every query finds the same real row (a degenerate synthetic table) it is 0.5, and the share says nothing.
+    """
+    d_train, d_hold, i_train, i_hold = neighbours if neighbours is not None and len(neighbours) == 4 \
+        else dcr_neighbours(samples)
     closer = np.where(d_train < d_hold, 1.0, np.where(d_train == d_hold, 0.5, 0.0))
-    return DCRShare(float(closer.mean()), len(closer), float(np.median(d_train)), float(np.median(d_hold)))
+    n = len(closer)
+    residuals = closer - 0.5
+    se = max(_clustered_se(residuals, i_train), _clustered_se(residuals, i_hold), math.sqrt(0.25 / max(n, 1)))
+    return DCRShare(float(closer.mean()), n, float(np.median(d_train)), float(np.median(d_hold)), se)
 
 
 def nndr(reference: np.ndarray, queries: np.ndarray) -> np.ndarray:

@@ -1,7 +1,11 @@
 """Result model: one `MetricResult` per metric, an `EvaluationReport` holding them.
 
 `EvaluationReport.to_records()` gives the rows of the warehouse table `dpsynth_metrics`:
-release_id, model, metric, kind ('privacy'|'utility'), value, threshold, passed, computed_at.
+release_id, model, metric, kind ('privacy'|'utility'), value, threshold, passed, computed_at, rule, holdout_value.
+
+A threshold computed from the data (e.g. the holdout's own copy rate + 0.01, or a confidence bound whose sample size
+is the holdout's) is rounded to `THRESHOLD_DECIMALS` places before the decision, so the stored threshold does not
+encode an exact count (0.01 + 4/5119 would give away the holdout's size); `rule` says how it was derived.
 """
 
 from __future__ import annotations
@@ -12,13 +16,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-METRIC_RECORD_COLUMNS = ("release_id", "model", "metric", "kind", "value", "threshold", "passed", "computed_at")
+METRIC_RECORD_COLUMNS = ("release_id", "model", "metric", "kind", "value", "threshold", "passed", "computed_at",
+                         "rule", "holdout_value")
+THRESHOLD_DECIMALS = 3
+
+
+def public_threshold(threshold: float | None) -> float | None:
+    """A data-dependent threshold rounded to `THRESHOLD_DECIMALS` places (None stays None)."""
+    return None if threshold is None else round(float(threshold), THRESHOLD_DECIMALS)
 
 
 @dataclass(frozen=True)
 class MetricResult:
     """One metric. `direction` 'max': passes when value <= threshold; 'min': when value >= threshold.
-    `threshold` None = reported only (`passed` None, never fails a gate)."""
+    `threshold` None = reported only (`passed` None, never fails a gate). `rule`: how the threshold was derived from
+    the configured value (`configured` when it is that value). `baseline`: what the holdout (a fresh sample of the
+    population) scores on the same metric, where that is defined."""
 
     metric: str
     value: float
@@ -27,18 +40,28 @@ class MetricResult:
     passed: bool | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
     kind: str = "utility"
+    rule: str = "configured"
+    baseline: float | None = None
 
     @classmethod
     def gated(cls, metric: str, value: float, threshold: float | None, kind: str, direction: str = "max",
-              significant: bool | None = None, **detail: Any) -> "MetricResult":
+              lower_bound: float | None = None, rule: str = "configured", baseline: float | None = None,
+              data_dependent: bool = False, **detail: Any) -> "MetricResult":
         """Build a result and decide `passed` (a NaN value never passes a set threshold).
 
-        `significant=False` (for noisy estimates such as anonymeter-style risks): a value beyond the threshold passes
-        because the data show no evidence of risk at 95% confidence; the detail records `not_significant`."""
-        if significant is False and threshold is not None and not math.isnan(value) and (
-                value > threshold if direction == "max" else value < threshold):
-            detail = {**detail, "not_significant": True}
-            return cls(metric, float(value), float(threshold), direction, True, _jsonable(detail), kind)
+        `data_dependent=True`: the threshold was computed from the data; it is rounded (`public_threshold`) first.
+        `lower_bound` (for noisy estimates: anonymeter-style risks, the TSTR gap): the metric fails only when this
+        one-sided lower confidence bound is above the threshold, i.e. when the data show, at that confidence, that the
+        true value exceeds it; a value above the threshold whose bound is not records `not_significant`."""
+        if data_dependent:
+            threshold = public_threshold(threshold)
+        extra = {"rule": rule, "baseline": None if baseline is None else float(baseline)}
+        if lower_bound is not None and threshold is not None and not math.isnan(value) and direction == "max" \
+                and value > threshold and not lower_bound > threshold:
+            detail = {**detail, "not_significant": True, "lower_bound": float(lower_bound)}
+            return cls(metric, float(value), float(threshold), direction, True, _jsonable(detail), kind, **extra)
+        if lower_bound is not None:
+            detail = {**detail, "lower_bound": float(lower_bound)}
         if threshold is None:
             passed = None
         elif value is None or math.isnan(value):
@@ -48,11 +71,12 @@ class MetricResult:
         else:
             passed = bool(value >= threshold)
         return cls(metric, float(value), None if threshold is None else float(threshold), direction, passed,
-                   _jsonable(detail), kind)
+                   _jsonable(detail), kind, **extra)
 
     def to_dict(self) -> dict[str, Any]:
         return {"metric": self.metric, "kind": self.kind, "value": _num(self.value), "threshold": _num(self.threshold),
-                "direction": self.direction, "passed": self.passed, "detail": _jsonable(self.detail)}
+                "direction": self.direction, "passed": self.passed, "rule": self.rule,
+                "holdout_value": _num(self.baseline), "detail": _jsonable(self.detail)}
 
 
 @dataclass(frozen=True)
@@ -88,7 +112,8 @@ class EvaluationReport:
         """Rows for `dpsynth_metrics` (columns `METRIC_RECORD_COLUMNS`)."""
         return [{"release_id": release_id, "model": model, "metric": r.metric, "kind": r.kind,
                  "value": _num(r.value), "threshold": _num(r.threshold), "passed": r.passed,
-                 "computed_at": self.computed_at} for r in self.results]
+                 "computed_at": self.computed_at, "rule": r.rule, "holdout_value": _num(r.baseline)}
+                for r in self.results]
 
     def to_dict(self) -> dict[str, Any]:
         return {"passed": self.passed, "privacy_passed": self.passed_kind("privacy"),

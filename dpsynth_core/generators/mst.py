@@ -26,7 +26,6 @@ from ..validation import Interval, Param
 from .base import Generator, GeneratorOptions, NoisePlan
 from .graphical import FittedGraphicalModel, pgm_domain
 
-
 STAGE_SHARE = 1 / 3   # of MST's rho for the 1-way marginals, and again for the selection; 2-way gets the rest
 
 

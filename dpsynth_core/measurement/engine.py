@@ -12,6 +12,7 @@ The schema is public: column names and warehouse types. Each engine's `Dialect` 
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from enum import Enum
 from typing import Any, ClassVar, NamedTuple, Sequence
@@ -119,7 +120,12 @@ class Dialect:
         if isinstance(value, (int, np.integer)):
             return str(int(value))
         if isinstance(value, (float, np.floating)):
-            return repr(float(value))
+            x = float(value)
+            if math.isnan(x):                # repr() would give the identifier `nan` (a binder error)
+                return "CAST('NaN' AS DOUBLE)"
+            if math.isinf(x):
+                return f"CAST('{'-' if x < 0 else ''}Infinity' AS DOUBLE)"
+            return repr(x)
         return "'" + str(value).replace("'", "''") + "'"
 
     def create_table_sql(self, qualified_name: str, columns: Sequence[tuple[str, str]]) -> str:

@@ -16,13 +16,16 @@ from typing import Sequence
 import pandas as pd
 
 from .engine import Engine
+from .guard import guarded
 from .privacy_unit import ROW, SALT_BYTES, PrivacyUnit
 
 
 def split_holdout(engine: Engine, fraction: float, unit: PrivacyUnit = ROW) -> tuple[Engine, Engine]:
     """(train, holdout) engines; the holdout holds about `fraction` of the rows (of the units, with a unit column),
     every unit whole on one side. The salt is never stored."""
-    return engine.partition_rows(fraction, secrets.token_bytes(SALT_BYTES), unit.column)
+    salt = secrets.token_bytes(SALT_BYTES)
+    return guarded(lambda: engine.partition_rows(fraction, salt, unit.column), step="holdout split",
+                   table=engine.relation_name)
 
 
 @dataclass(frozen=True)
@@ -40,4 +43,7 @@ class EvaluationRows:
 
 def read_evaluation_rows(train: Engine, holdout: Engine, columns: Sequence[str]) -> EvaluationRows:
     """Fetch the evaluation's raw rows (the only raw read outside a DP mechanism; see `EvaluationRows`)."""
-    return EvaluationRows(train.fetch_rows(columns), holdout.fetch_rows(columns))
+    def read() -> EvaluationRows:
+        return EvaluationRows(train.fetch_rows(columns), holdout.fetch_rows(columns))
+
+    return guarded(read, step="evaluation rows", table=train.relation_name, columns=list(columns))

@@ -37,6 +37,7 @@ from ..mechanisms.exponential import exponential_mechanism
 from ..mechanisms.gaussian import discrete_gaussian, noise_rng
 from .binning import Binning, CategoricalBinning
 from .engine import Engine, SourceColumn
+from .guard import guarded
 from .pandas_engine import codes_of
 from .privacy_unit import ROW, PrivacyUnit, bound_contributions
 
@@ -160,16 +161,22 @@ class PrivateTable:
         """Exact counts — private; never returned to callers. Cached so repeated selection rounds query once."""
         key = tuple(binnings)
         if key not in self._exact_cache:
-            self._exact_cache[key] = self._engine.count_cells(binnings)
+            self._exact_cache[key] = guarded(lambda: self._engine.count_cells(binnings), step=step,
+                                             table=self.relation_name, columns=[b.column for b in binnings])
             self.access.add(step=step, query="count_cells", columns=[b.column for b in binnings])
         return self._exact_cache[key]
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """This table's noise generator (shared with another part of the same release, e.g. the holdout's)."""
+        return self._rng
 
     @property
     def relation_name(self) -> str:
         return self._engine.relation_name
 
     def schema(self) -> list[SourceColumn]:
-        return self._engine.schema()
+        return guarded(self._engine.schema, step="schema", table=self.relation_name)
 
     @property
     def max_rows_per_unit(self) -> int:
@@ -237,7 +244,8 @@ class PrivateTable:
         self._node(budget).spend(step, "thresholded_discrete_gaussian", self.gaussian_cost(sigma), columns=[column],
                                  sigma=sigma, delta_threshold=delta_threshold, sensitivity=self.count_sensitivity,
                                  threshold=tau)
-        exact = self._engine.count_values(column)
+        exact = guarded(lambda: self._engine.count_values(column), step=step, table=self.relation_name,
+                        columns=[column])
         self.access.add(step=step, query="count_values", columns=[column])
         if not exact:
             return {}
@@ -267,9 +275,11 @@ class PrivateTable:
         self._node(budget).spend(step, "thresholded_discrete_gaussian", self.gaussian_cost(sigma), columns=[column],
                                  sigma=sigma, delta_threshold=delta_threshold, sensitivity=self.count_sensitivity,
                                  threshold=tau, statistic="value counts and null count")
-        exact = self._engine.count_values(column, min_count=tau - tau0 + 1, numeric=numeric)
+        exact = guarded(lambda: self._engine.count_values(column, min_count=tau - tau0 + 1, numeric=numeric),
+                        step=step, table=self.relation_name, columns=[column])
         self.access.add(step=step, query="count_values", columns=[column])
-        nulls = self._engine.count_cells([_null_binning(column, numeric)])
+        nulls = guarded(lambda: self._engine.count_cells([_null_binning(column, numeric)]), step=step,
+                        table=self.relation_name, columns=[column])
         self.access.add(step=step, query="count_cells", columns=[column])
         exact_null = int(nulls[-1])
         # the number of noise draws depends on the data (distinct values): draw them from a generator of their own,
@@ -279,6 +289,34 @@ class PrivateTable:
         released = [(v, int(c + z)) for (v, c), z in zip(exact, noise[:-1]) if c + z >= tau]
         released.sort(key=lambda vc: -vc[1])
         return ValueDiscovery(dict(released[:max_values]), int(exact_null + noise[-1]), tau, sigma)
+
+    def noisy_tvd_test(self, binning_sets: Sequence[Sequence[Binning]], distributions: Sequence[np.ndarray],
+                       threshold: float, sigma: float, step: str, budget: PrivacyBudget | None = None) -> float:
+        """Noisy threshold test of "the mean TVD between these rows' marginals and `distributions` <= threshold".
+
+        Statistic G = sum_j (1/2 ||c_j - n q_j||_1 - threshold * n) over the M column sets, with c_j the exact
+        contingency table of set j, n the row count and q_j the given distribution (public: e.g. the synthetic
+        table's marginal). Adding or removing one row moves c_j by one cell and n by one, so 1/2 ||c_j - n q_j||_1
+        moves by at most 1 - q_jk <= 1 and the threshold term by `threshold`: L2 (= L1, a scalar) sensitivity
+        M (1 + threshold) per row, k M (1 + threshold) per unit of k rows. Gaussian noise of std sigma costs
+        (k M (1 + threshold))² / (2 sigma²), charged first.
+        G <= 0 iff the mean TVD <= threshold. Returns G + N(0, sigma²) (continuous noise on a real statistic).
+        """
+        if len(binning_sets) != len(distributions) or not binning_sets:
+            raise ValueError("one distribution per column set, and at least one set, are needed")
+        if any(np.shape(q) != tuple(b.size for b in bs) for bs, q in zip(binning_sets, distributions, strict=True)):
+            raise ValueError("each distribution must have the shape of its column set's contingency table")
+        sensitivity = self.max_rows_per_unit * len(binning_sets) * (1.0 + float(threshold))
+        cols = sorted({b.column for bs in binning_sets for b in bs})
+        self._node(budget).spend(step, "gaussian", gaussian_rho(sigma, sensitivity), columns=cols, sigma=sigma,
+                                 sensitivity=sensitivity, threshold=float(threshold), column_sets=len(binning_sets),
+                                 statistic="noisy threshold test of the mean marginal TVD")
+        statistic = 0.0
+        for binnings, q in zip(binning_sets, distributions, strict=True):
+            exact = self._exact(binnings, step).astype(float)
+            n = float(exact.sum())
+            statistic += 0.5 * float(np.abs(exact - n * np.asarray(q, dtype=float)).sum()) - float(threshold) * n
+        return statistic + float(self._rng.normal(0.0, sigma))
 
     def noisy_score_products(self, binnings: Sequence[Binning], score_tables: Sequence[np.ndarray], bound: float,
                              sigma: float, step: str, budget: PrivacyBudget | None = None) -> np.ndarray:
@@ -295,7 +333,7 @@ class PrivateTable:
         self._node(budget).spend(step, "gaussian", gaussian_rho(sigma, delta), columns=cols, sigma=sigma,
                                  sensitivity=delta, row_norm_bound=bound,
                                  statistic="sum of off-diagonal score products")
-        rows = self._engine.fetch_rows(cols)
+        rows = guarded(lambda: self._engine.fetch_rows(cols), step=step, table=self.relation_name, columns=cols)
         self.access.add(step=step, query="fetch_rows", columns=cols)
         z = np.empty((len(rows), d), dtype=float)
         for j, b in enumerate(binnings):
@@ -324,4 +362,6 @@ class PrivateTable:
             raise BudgetOverspendError(f"budget {node.label!r} has no DP-SGD share")
         allowance.charge(step, plan)
         self.access.add(step=step, query="fetch_rows", columns=list(columns))
-        return TrainingRows(self._engine.fetch_rows(columns), plan)
+        rows = guarded(lambda: self._engine.fetch_rows(columns), step=step, table=self.relation_name,
+                       columns=list(columns))
+        return TrainingRows(rows, plan)

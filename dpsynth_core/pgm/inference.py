@@ -24,8 +24,8 @@ from .domain import Domain
 from .factor import Factor
 from .junction_tree import build_junction_tree
 from .marginal_plan import MarginalPlan
-from .threads import single_threaded_blas
 from .model import GraphicalModel
+from .threads import single_threaded_blas
 
 MAX_BACKTRACKS = 25
 RAMP_GROWTH = 2.0  # step-size growth per iteration until the first backtrack

@@ -34,6 +34,8 @@ from ..measurement.engine import TypeFamily
 from ..schema import ColumnKind
 
 DEFAULT_OTHER_LABEL = "__other__"
+INT64_LIMIT = float(2 ** 63 - 1024)     # the largest double below 2^63 (every int64 output fits within +-this)
+UINT64_LIMIT = float(2 ** 64 - 2048)    # the largest double below 2^64
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,10 @@ class ColumnDomain:
         if self.kind == ColumnKind.DATETIME:
             return self._datetimes(x, is_null)
         if self.rounds and (self.kind == ColumnKind.INTEGER or self.value_family.is_integer):
-            series = pd.Series(np.where(is_null, 0, x), name=self.name).astype("Int64")
+            # a double read of a 64-bit integer can exceed the output type (an UBIGINT near 2^64): the nearest value
+            unsigned = self.value_family == TypeFamily.UNSIGNED
+            x = np.clip(x, 0.0, UINT64_LIMIT) if unsigned else np.clip(x, -INT64_LIMIT, INT64_LIMIT)
+            series = pd.Series(np.where(is_null, 0, x), name=self.name).astype("UInt64" if unsigned else "Int64")
             series[is_null] = pd.NA
             return series
         return pd.Series(np.where(is_null, np.nan, x), name=self.name, dtype=float)

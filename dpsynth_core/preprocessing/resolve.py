@@ -42,13 +42,14 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..accounting.budget import PrivacyBudget
-from ..accounting.zcdp import cdp_eps, sigma_for_rho
+from ..accounting.zcdp import cdp_eps
 from ..errors import ConfigError, InputError
 from ..measurement.binning import CategoricalBinning, NumericBinning, PrecisionBinning, TextClassBinning
 from ..measurement.engine import SourceColumn, TypeFamily
 from ..measurement.estimates import dp_row_count
 from ..measurement.private_table import PrivateTable, threshold_for
 from ..schema import ColumnKind, ColumnSpec, TableSpec
+from ..spec_types import coerce_category
 from ..validation import Interval, Param, validate_params
 from .domains import DEFAULT_OTHER_LABEL, ColumnDomain, TableDomain
 from .grids import (
@@ -393,7 +394,7 @@ class _Resolver:
         evidence = _NullEvidence()
         label = self._other_label(source.family)
         if col.categories is not None:
-            values = tuple(_coerce_category(v, source.family) for v in col.categories)
+            values = tuple(coerce_category(v, source.family) for v in col.categories)
             has_other = False       # a declared domain is complete; stray values are coded as its first value
             if "nulls" in self._stages(col):
                 counts, sigma = self._measure(CategoricalBinning(col.name, values, True, True), "nulls", col.name)
@@ -601,7 +602,13 @@ class _Resolver:
         supported = supported_range(values, sigma)
         found = connected_range(values, sigma, supported, occupied_range(values, sigma, alarm=GRID_ALARM))
         ranges = [found] if found is not None else []
-        if not ranges:          # nothing stands out: the grid bin with the largest noisy count (post-processing)
+        if not ranges and atoms:   # the rows stand out only as atoms: the grid bins that hold them (public grid)
+            first = int(np.clip(np.searchsorted(grid, min(atoms), side="right") - 1, 0, len(grid) - 2))
+            last = int(np.clip(np.searchsorted(grid, max(atoms), side="right") - 1, 0, len(grid) - 2))
+            lo, hi = grid[first], grid[last + 1]
+            keep = (hi, lo)
+            report["bounds"] = "atoms"
+        elif not ranges:          # nothing stands out: the grid bin with the largest noisy count (post-processing)
             top = int(np.argmax(values))
             lo, hi = grid[top], grid[top + 1]
             keep = (hi, lo)
@@ -613,6 +620,10 @@ class _Resolver:
         else:
             first, last = min(r[0] for r in ranges), max(r[1] for r in ranges)
             lo, hi = grid[first], grid[last + 1]
+            if first == 0 or last + 2 == len(grid):        # post-processing of the noisy histogram: public
+                edge = "1800-2200" if is_dt else "+-2^40"
+                self.warnings.append(f"column {col.name!r}: values reach the edge of the public bounds grid ({edge}); "
+                                     f"values beyond it are clipped to it. Declare lower/upper for it.")
             # the fine histogram may trim the bins the CUSUM added (weak evidence: a noise bump can extend it) and
             # inside the outermost bins that stand out on their own, never further in (a tail too thin for the fine
             # bins was seen by the coarse ones)
@@ -642,16 +653,3 @@ class _Resolver:
 
 def _dt_text(seconds: float) -> str:
     return (_dt.datetime(1970, 1, 1) + _dt.timedelta(seconds=float(seconds))).date().isoformat()
-
-
-def _coerce_category(value, family: TypeFamily):
-    """Declared categories are coerced to the column's public type family so engines compare like with like."""
-    if family == TypeFamily.BOOLEAN:
-        if isinstance(value, str):
-            return value.strip().lower() in ("true", "t", "yes", "1")
-        return bool(value)
-    if family.is_integer:
-        return int(value)
-    if family in (TypeFamily.FLOAT, TypeFamily.DECIMAL):
-        return float(value)
-    return str(value)

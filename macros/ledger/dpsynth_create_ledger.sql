@@ -1,9 +1,11 @@
 {#-
-  Creates the package's tables (ledger, caps history, invocations, fitted models, metrics, evaluation details) if
-  missing, and adds columns a newer package version lists to tables an older one created. Run once per invocation by
-  the package's on-run-start hook (concurrent CREATE TABLE IF NOT EXISTS from several models conflicts on DuckDB's
-  catalog). The columns come from `dpsynth_warehouse_tables()` (dbt_dpsynth/macros/dpsynth_warehouse_tables.sql), the
-  same list the Python fallback (dbt_dpsynth/tables.py) creates them from.
+  Creates the package's tables if missing, and adds columns a newer package version lists to tables an older one
+  created: ledger, caps history, invocations, fitted models, locations and reports in the ledger's schema; metrics
+  and evaluation details in the private schema (`dpsynth_private_relation`), whose name is recorded in
+  `dpsynth_locations` for this invocation. Run once per invocation by the package's on-run-start hook (concurrent
+  CREATE TABLE IF NOT EXISTS from several models conflicts on DuckDB's catalog). The columns come from
+  `dpsynth_warehouse_tables()` (dbt_dpsynth/macros/dpsynth_warehouse_tables.sql), the same list the Python fallback
+  (dbt_dpsynth/tables.py) creates them from.
 -#}
 {% macro dpsynth_create_ledger() %}
   {{ return(adapter.dispatch('dpsynth_create_ledger', 'dbt_dpsynth')()) }}
@@ -11,10 +13,14 @@
 
 {% macro default__dpsynth_create_ledger() %}
   {%- set tables = dbt_dpsynth.dpsynth_warehouse_tables() -%}
+  {%- set private_roles = ['metrics', 'details'] -%}
   {% do adapter.create_schema(dbt_dpsynth.dpsynth_ledger_relation(tables['ledger']['table'])) %}
+  {% do adapter.create_schema(dbt_dpsynth.dpsynth_private_relation(tables['metrics']['table'])) %}
+  {%- set locations = dbt_dpsynth.dpsynth_ledger_relation(tables['locations']['table']) -%}
   {%- for role, spec in tables.items() %}
     {%- set name = var('dpsynth_metrics_table', spec['table']) if role == 'metrics' else spec['table'] -%}
-    {%- set relation = dbt_dpsynth.dpsynth_ledger_relation(name) -%}
+    {%- set relation = dbt_dpsynth.dpsynth_private_relation(name) if role in private_roles
+                       else dbt_dpsynth.dpsynth_ledger_relation(name) -%}
     {% call statement('dpsynth_create_' ~ role, fetch_result=False, auto_begin=False) %}
       create table if not exists {{ relation }} (
         {%- for column in spec['columns'] %}
@@ -29,4 +35,9 @@
       {% endcall %}
     {%- endfor %}
   {%- endfor %}
+  {% call statement('dpsynth_record_locations', fetch_result=False, auto_begin=False) %}
+    insert into {{ locations }} values ('{{ invocation_id }}', 'private',
+      {{ "'" ~ (target.database | replace("'", "''")) ~ "'" if target.database else "null" }},
+      '{{ dbt_dpsynth.dpsynth_private_schema() | replace("'", "''") }}', current_timestamp)
+  {% endcall %}
 {% endmacro %}

@@ -8,9 +8,11 @@
 
 {% macro default__dpsynth_column_comments(relation, release) %}{% endmacro %}
 
+{#- The column name is quoted here, not with adapter.quote: that one does not double an embedded `"` (a name like
+    a"b would end the identifier early). -#}
 {% macro duckdb__dpsynth_column_comments(relation, release) %}
   {%- set record = fromjson(release['record_json'] or '{}') -%}
   {%- for name, info in (record.get('columns') or {}).items() %}
-  comment on column {{ relation }}.{{ adapter.quote(name) }} is '{{ ("dpsynth: synthetic (" ~ release["generator"] ~ ", epsilon=" ~ release["epsilon"] ~ "); kind=" ~ info.get("kind") ~ " domain=" ~ info.get("domain")) | replace("'", "''") }}';
+  comment on column {{ relation }}.{{ '"' ~ (name | replace('"', '""')) ~ '"' }} is '{{ ("dpsynth: synthetic (" ~ release["generator"] ~ ", epsilon=" ~ release["epsilon"] ~ "); kind=" ~ info.get("kind") ~ " domain=" ~ info.get("domain")) | replace("'", "''") }}';
   {%- endfor %}
 {% endmacro %}

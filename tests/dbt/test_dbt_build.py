@@ -106,35 +106,39 @@ def ensure_built(project: Path) -> None:
         assert build(project, 5.0).returncode == 0
 
 
-def columns_of(con, schema: str | None = None) -> dict[str, list[tuple[str, str]]]:
-    where = f"AND table_schema = '{schema}'" if schema else ""
-    rows = con.execute("SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_name IN "
-                       "('dpsynth_ledger', 'dpsynth_budget_caps', 'dpsynth_metrics', 'dpsynth_invocations', "
-                       f"'dpsynth_models', 'dpsynth_evaluation_details', 'dpsynth_reports') {where} "
-                       "ORDER BY table_name, ordinal_position").fetchall()
-    out: dict[str, list[tuple[str, str]]] = {}
-    for table, column, data_type in rows:
-        out.setdefault(table, []).append((column, data_type))
+TABLES = ("dpsynth_ledger", "dpsynth_budget_caps", "dpsynth_invocations", "dpsynth_models", "dpsynth_locations",
+          "dpsynth_reports", "dpsynth_metrics", "dpsynth_evaluation_details")
+
+
+def columns_of(con) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    names = ", ".join(f"'{t}'" for t in TABLES)
+    rows = con.execute("SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+                       f"WHERE table_name IN ({names}) ORDER BY table_schema, table_name, ordinal_position").fetchall()
+    out: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, column, data_type in rows:
+        out.setdefault((schema, table), []).append((column, data_type))
     return out
 
 
 def test_the_hook_creates_the_same_tables_as_the_python_fallback(project):
-    """One column list: the on-run-start macro renders it in dbt, `dbt_dpsynth.tables` in Python; both DDLs agree."""
+    """One column list: the on-run-start macro renders it in dbt, `dbt_dpsynth.tables` in Python; both DDLs agree.
+    The ledger, caps and locations sit in the target schema, the (non-DP) metrics and details in the private one."""
     from dbt_dpsynth import evidence as E
     from dbt_dpsynth import ledger as L
     from dbt_dpsynth import metrics as M
 
     ensure_built(project)
     with duckdb.connect(str(project / "it.duckdb"), read_only=True) as con:
-        made_by_hook = columns_of(con, "main")
+        made_by_hook = columns_of(con)
+        assert M.private_location(con, L.LedgerLocation("main")).schema == "main_dpsynth_private"
     fresh = duckdb.connect()
     location = L.LedgerLocation("main")
     L.ensure_tables(fresh, location)
-    M.write_metrics(fresh, location, [])
+    private = M.private_location(fresh, location)
+    M.write_metrics(fresh, private, [])
     E.ensure_evidence_tables(fresh, location)
-    assert made_by_hook == columns_of(fresh) and set(made_by_hook) == {
-        "dpsynth_ledger", "dpsynth_budget_caps", "dpsynth_metrics", "dpsynth_invocations", "dpsynth_models",
-        "dpsynth_evaluation_details", "dpsynth_reports"}
+    assert made_by_hook == columns_of(fresh)
+    assert set(made_by_hook) == {("main", t) for t in TABLES[:6]} | {("main_dpsynth_private", t) for t in TABLES[6:]}
 
 
 def test_the_package_models_show_the_numbers_of_dpsynth_budget(project, capsys):

@@ -10,7 +10,7 @@ import pytest
 from dbt_dpsynth import ledger as L
 from dpsynth_core.accounting.composition import compose
 from dpsynth_core.config import SynthesisConfig
-from dpsynth_core.errors import BudgetExceededError, ConfigError
+from dpsynth_core.errors import BudgetExceededError, ConfigError, SpecError
 
 
 def request(epsilon: float = 1.0, key: str | None = "patients") -> L.ReleaseRequest:
@@ -81,7 +81,13 @@ def test_failed_and_dangling_reservations_stay_charged(book):
     third = book.reserve(request(), cap_epsilon=10.0)
     assert third.cumulative_epsilon == pytest.approx(composed(3))
     error = book.con.execute(f"SELECT error FROM {book.location.ledger} WHERE status = 'failed'").fetchall()[0][0]
-    assert "RuntimeError: generator crashed" in error
+    # the scrubbed text only: an exception that is not ours is stored by its type (its message can quote data)
+    assert error == "RuntimeError (message withheld: it can quote private values)"
+    spec_error = book.reserve(request(), cap_epsilon=10.0)
+    book.finish_failed(spec_error, SpecError("bad kind.", table="patients", column="age", fix="declare it."))
+    errors = [r[0] for r in book.con.execute(f"SELECT error FROM {book.location.ledger} WHERE status = 'failed' "
+                                             "ORDER BY started_at").fetchall()]
+    assert errors[-1] == "SpecError: [table 'patients', column 'age'] bad kind. Fix: declare it."   # ours: in full
 
 
 def test_finish_released_keeps_the_record_id_spend_and_rows(book):

@@ -42,24 +42,41 @@ def test_failed_gate_skips_the_release_and_keeps_the_last_version(project):
     assert good.returncode == 0, good.stdout[-3000:]
     first = released(project)
     with duckdb.connect(str(project / "it.duckdb"), read_only=True) as con:
-        kinds = dict(con.execute("SELECT kind, count(*) FROM main.dpsynth_metrics "
+        kinds = dict(con.execute("SELECT kind, count(*) FROM main_dpsynth_private.dpsynth_metrics "
                                  "WHERE model = 'nass_aim_eps1_candidate' GROUP BY kind").fetchall())
     assert kinds.get("privacy", 0) >= 5 and kinds.get("utility", 0) >= 5
     check_the_report_the_model_wrote(project)
 
     schema = project / "models" / "synthetic" / "schema.yml"
-    strict = schema.read_text().replace(
-        "      - dbt_dpsynth.dpsynth_utility_gate\n",
-        "      - dbt_dpsynth.dpsynth_utility_gate:\n"
-        "          arguments: {thresholds: {marginal_tvd_2way: 0.0001}}\n", 1)
-    assert strict != schema.read_text()
+    named = "          name: nass_aim_eps1_candidate_utility_gate\n"
+    original = schema.read_text()
+    assert named in original
+    meta = "          config: {{meta: {{thresholds: {{marginal_tvd_2way: {}}}}}}}\n"
+    strict = original.replace(named, named + meta.format(0.0001), 1)
     schema.write_text(strict)
     bad = run(project, "build", "--select", SELECT, "--indirect-selection", "cautious")
     assert bad.returncode != 0
-    assert "marginal_tvd_2way" in bad.stdout or "dpsynth_utility_gate" in bad.stdout
+    # one readable console line per failing metric: value, threshold, rule, what the holdout achieves
+    lines = [line for line in bad.stdout.splitlines() if "dpsynth gate FAIL nass_aim_eps1_candidate utility" in line]
+    assert len(lines) == 1 and "marginal_tvd_2way = " in lines[0] and "> threshold 0.0001" in lines[0], lines
+    assert "the holdout achieves" in lines[0]
     assert "SKIP relation main.nass_aim_eps1 " in bad.stdout, bad.stdout[-3000:]
     assert released(project) == first          # consumers still read the last released version
 
+    # the model log says nothing about pass/fail (a non-DP function of the data), only where the metrics went
+    # (the first build evaluated the release; the second reused it, with its metrics)
+    model_lines = [line for line in good.stdout.splitlines() if "evaluation metrics (NOT DP)" in line]
+    assert model_lines and all("fail" not in line.lower() for line in model_lines), model_lines
+    assert "main_dpsynth_private" in model_lines[0]
+
+    # thresholds in the test's config (not its arguments, which dbt hashes into the unique_id): after an edit
+    # `dbt retry` finds the failed test, reruns it and builds the release
+    schema.write_text(original.replace(named, named + meta.format(0.5)))
+    retry = run(project, "retry")
+    assert retry.returncode == 0, retry.stdout[-3000:]
+    assert "nass_aim_eps1_candidate_utility_gate" in retry.stdout
+    assert "OK created sql table model main.nass_aim_eps1" in retry.stdout or "nass_aim_eps1 " in retry.stdout
+    assert released(project) == first          # the same (reused) candidate release, re-sampled with its seed
 
 VERDICT = re.compile(r"\b(compliant|complies|comply|non-compliant|is anonymous|is deidentified|gdpr-ready|"
                      r"hipaa-compliant)\b", re.IGNORECASE)
@@ -79,7 +96,7 @@ def check_the_report_the_model_wrote(project: Path) -> None:
                                         [rid]).fetchall()
         comments = dict(con.execute("SELECT table_name, comment FROM duckdb_tables() WHERE table_name IN "
                                     "('nass_aim_eps1_candidate', 'nass_aim_eps1')").fetchall())
-        details = con.execute("SELECT count(*) FROM main.dpsynth_evaluation_details WHERE release_id = ?",
+        details = con.execute("SELECT count(*) FROM main_dpsynth_private.dpsynth_evaluation_details WHERE release_id = ?",
                               [rid]).fetchall()[0][0]
     record = json.loads(record_json)
     assert path.startswith("target/dpsynth/") and Path(absolute) == (project / path).resolve() and details == 1

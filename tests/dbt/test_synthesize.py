@@ -12,7 +12,7 @@ import pytest
 import dbt_dpsynth
 import dpsynth_core.api
 from dbt_dpsynth import ledger as L
-from dpsynth_core.errors import BudgetExceededError, ConfigError, InputError, SpecError
+from dpsynth_core.errors import BudgetExceededError, ConfigError, EngineError, InputError, SpecError
 
 SPEC_COLUMNS = {
     "sex": {"name": "sex", "meta": {"dpsynth": {"kind": "categorical", "categories": ["f", "m"], "nullable": False}}},
@@ -112,10 +112,12 @@ def test_a_failed_release_stays_charged_with_its_error(session, monkeypatch):
         raise RuntimeError("boom after reading")
 
     monkeypatch.setattr(dpsynth_core.api, "synthesize_table", crash)
-    with pytest.raises(RuntimeError, match="boom"):
+    with pytest.raises(EngineError) as caught:       # scrubbed: type and step only, the message can quote data
         run_model(session, make_node(FAST, caps={"patients": 5.0}))
+    assert "boom" not in str(caught.value) and caught.value.error_type == "RuntimeError"
     rows = ledger_rows(session)
-    assert [(r[1], r[3]) for r in rows] == [("failed", 1.0)] and "boom after reading" in rows[0][5]
+    assert [(r[1], r[3]) for r in rows] == [("failed", 1.0)] and "boom" not in rows[0][5]
+    assert "RuntimeError" in rows[0][5] and "withheld" in rows[0][5]
 
 
 def test_config_and_spec_errors_come_before_any_charge(session):
@@ -187,3 +189,40 @@ def _raised(err):
         raise err
     except BaseException as caught:  # noqa: BLE001
         return type(caught), caught, caught.__traceback__
+CANARY = "CANARY_SECRET_42"
+
+
+def test_an_evaluation_error_fails_the_release_scrubbed_instead_of_leaving_it_released(session, monkeypatch):
+    """Hole 7: the evaluation ran after the ledger row was 'released', so its error left 'released' with no table and
+    an unscrubbed message. Now it runs first: the row is 'failed' (charged), the message has no value."""
+    import dbt_dpsynth.metrics
+
+    def crash(*args, **kwargs):
+        raise ValueError(f"could not convert {CANARY!r}")
+
+    monkeypatch.setattr(dbt_dpsynth.metrics, "evaluate_release", crash)
+    with pytest.raises(EngineError) as caught:
+        run_model(session, make_node({**FAST, "holdout": 0.2}, caps={"patients": 5.0}))
+    assert CANARY not in str(caught.value) and caught.value.step == "evaluation"
+    rows = ledger_rows(session)
+    assert [r[1] for r in rows] == ["failed"] and CANARY not in rows[0][5] and "evaluation" in rows[0][5]
+
+
+def test_a_release_with_gates_records_that_the_gate_decision_is_not_dp(session):
+    import json
+
+    run_model(session, make_node({**FAST, "holdout": 0.2, "gates": {"options": {"n_attacks": 50}}},
+                                 caps={"patients": 5.0}))
+    record = json.loads(session.execute('SELECT record_json FROM "memory"."main".dpsynth_ledger').fetchall()[0][0])
+    assert record["evaluation"]["differentially_private"] is False
+    assert "NON-DP function of the data" in record["evaluation"]["statement"]
+    assert record["evaluation"]["metrics_relation"] == '"memory"."main_dpsynth_private"."dpsynth_metrics"'
+    n = session.execute('SELECT count(*) FROM "memory"."main_dpsynth_private".dpsynth_metrics').fetchall()[0][0]
+    assert n >= 10
+    assert not session.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND "
+                               "table_name = 'dpsynth_metrics'").fetchall()[0][0]     # not beside the tables
+
+
+def test_epsilon_1e6_reserves_without_overflow(session):
+    run_model(session, make_node({**FAST, "epsilon": 1e6}, caps={"patients": 2e6}))
+    assert [r[1] for r in ledger_rows(session)] == ["released"]

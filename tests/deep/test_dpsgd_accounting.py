@@ -6,7 +6,7 @@ import pytest
 import torch
 from opacus.accountants.utils import get_noise_multiplier
 
-from dpsynth_core.accounting.dpsgd import (DpSgdAccountant, DpSgdPlan, calibrate_noise_multiplier, epsilon_for)
+from dpsynth_core.accounting.dpsgd import DpSgdAccountant, DpSgdPlan, calibrate_noise_multiplier, epsilon_for
 from dpsynth_core.errors import ConfigError
 from dpsynth_core.generators.deep.training import make_private_trainer
 

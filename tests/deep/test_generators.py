@@ -8,12 +8,13 @@ import pytest
 import torch
 from opacus.validators import ModuleValidator
 
-from deep_fixtures import SPEC, TINY, deep_generator, generator_budget, make_frame, private_and_domain
 from dpsynth_core.generators.deep.common import FittedDeepSynthesizer
 from dpsynth_core.generators.deep.ctgan import DPCTGAN, ConditionSampler
-from dpsynth_core.generators.deep.networks import CTGANDiscriminator, CTGANGenerator, TVAE
+from dpsynth_core.generators.deep.networks import TVAE, CTGANDiscriminator, CTGANGenerator
 from dpsynth_core.generators.deep.training import make_private_trainer, resolve_device
 from dpsynth_core.generators.deep.tvae import DPTVAE
+
+from deep_fixtures import SPEC, TINY, deep_generator, generator_budget, make_frame, private_and_domain
 
 GENERATORS = {"dp-ctgan": DPCTGAN, "dp-tvae": DPTVAE}
 

@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deep_fixtures import SPEC, make_frame, private_and_domain
 from dpsynth_core.generators.deep.transform import DataTransformer, dp_cdf_knots
+
+from deep_fixtures import SPEC, make_frame, private_and_domain
 
 
 def _histograms(private, domain, sigma=2.0):

@@ -2,13 +2,20 @@
 
 import pytest
 
-from deep_fixtures import deep_generator
 from dpsynth_core.accounting.plan import BudgetPlan, default_delta
 from dpsynth_core.errors import ConfigError
 from dpsynth_core.generators.deep.config import DeepConfig
 from dpsynth_core.generators.deep.ctgan import DPCTGAN
-from dpsynth_core.generators.deep.validation import (GOALS, STEPS_WARN, deep_plan, planned_steps,
-                                                     recommend_deep_config, validate_deep_config)
+from dpsynth_core.generators.deep.validation import (
+    GOALS,
+    STEPS_WARN,
+    deep_plan,
+    planned_steps,
+    recommend_deep_config,
+    validate_deep_config,
+)
+
+from deep_fixtures import deep_generator
 
 
 def _validate(config, generator, epsilon, delta, rows, **kw):

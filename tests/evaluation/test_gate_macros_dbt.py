@@ -15,15 +15,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).with_name("dbt")
 
-METRICS = """release_id,model,metric,kind,value,threshold,passed,computed_at
-r_old,synth_good,exact_copy_rate,privacy,0.2,0.01,false,2026-01-01 00:00:00
-r_new,synth_good,exact_copy_rate,privacy,0.0,0.01,true,2026-01-02 00:00:00
-r_new,synth_good,dcr_share,privacy,0.50,0.51,true,2026-01-02 00:00:00
-r_new,synth_good,marginal_tvd_2way,utility,0.03,0.06,true,2026-01-02 00:00:00
-r_bad,synth_bad,exact_copy_rate,privacy,0.05,0.01,false,2026-01-03 00:00:00
-r_bad,synth_bad,dcr_share,privacy,0.52,0.51,false,2026-01-03 00:00:00
-r_bad,synth_bad,membership_auc_distance,privacy,0.52,0.6,true,2026-01-03 00:00:00
-r_bad,synth_bad,marginal_tvd_2way,utility,0.03,0.06,true,2026-01-03 00:00:00
+METRICS = """release_id,model,metric,kind,value,threshold,passed,computed_at,rule,holdout_value
+r_old,synth_good,exact_copy_rate,privacy,0.2,0.01,false,2026-01-01 00:00:00,configured,
+r_new,synth_good,exact_copy_rate,privacy,0.0,0.01,true,2026-01-02 00:00:00,configured,
+r_new,synth_good,dcr_share,privacy,0.50,0.51,true,2026-01-02 00:00:00,configured,
+r_new,synth_good,marginal_tvd_2way,utility,0.03,0.06,true,2026-01-02 00:00:00,configured,
+r_bad,synth_bad,exact_copy_rate,privacy,0.05,0.01,false,2026-01-03 00:00:00,configured,
+r_bad,synth_bad,dcr_share,privacy,0.52,0.51,false,2026-01-03 00:00:00,configured,
+r_bad,synth_bad,membership_auc_distance,privacy,0.52,0.6,true,2026-01-03 00:00:00,configured,
+r_bad,synth_bad,marginal_tvd_2way,utility,0.03,0.06,true,2026-01-03 00:00:00,configured,
 """
 
 SCHEMA = """
@@ -38,8 +38,8 @@ models:
       - dbt_dpsynth.dpsynth_privacy_gate:
           config: {severity: warn, store_failures: true, alias: bad_privacy_failures}
       - dbt_dpsynth.dpsynth_utility_gate:
-          arguments: {thresholds: {marginal_tvd_2way: 0.02}}
-          config: {severity: warn}
+          name: synth_bad_utility_gate
+          config: {severity: warn, meta: {thresholds: {marginal_tvd_2way: 0.02}}}
       - dbt_dpsynth.dpsynth_privacy_gate:
           arguments: {thresholds: {exact_copy_rate: 0.1, dcr_share: 0.6, membership_auc_distance: 0.6}}
           config: {alias: bad_privacy_relaxed}
@@ -73,12 +73,13 @@ def build(tmp_path_factory):
     (project / "models" / "schema.yml").write_text(SCHEMA)
     env_args = ["--project-dir", str(project), "--profiles-dir", str(project)]
     subprocess.run([str(DBT), "deps", *env_args], check=True, capture_output=True, cwd=project)
-    # the metrics rows the glue would have written (the on-run-start hook keeps an existing table)
-    import duckdb
-
+    # the metrics rows the glue would have written in the private schema (the on-run-start hook keeps an existing
+    # table)
     with duckdb.connect(str(project / "gates.duckdb")) as con:
-        con.execute(f"create table main.dpsynth_metrics as select * from read_csv('{project / 'metrics.csv'}', "
-                    "types={'passed': 'BOOLEAN', 'computed_at': 'TIMESTAMP'})")
+        con.execute("create schema main_dpsynth_private")
+        con.execute(f"create table main_dpsynth_private.dpsynth_metrics as select * from read_csv("
+                    f"'{project / 'metrics.csv'}', types={{'passed': 'BOOLEAN', 'computed_at': 'TIMESTAMP', "
+                    "'holdout_value': 'DOUBLE', 'value': 'DOUBLE', 'threshold': 'DOUBLE'})")
     proc = subprocess.run([str(DBT), "build", "--exclude", "resource_type:seed", *env_args], capture_output=True,
                           text=True, cwd=project)
     results = json.loads((project / "target" / "run_results.json").read_text())["results"]
@@ -97,12 +98,21 @@ def test_failing_gates_warn_name_the_metrics_and_store_them(build):
     statuses = {uid.split(".")[2].replace("dbt_dpsynth_dpsynth_", ""): (r["status"], r["failures"])
                 for uid, r in results.items() if uid.startswith("test.")}
     assert statuses["privacy_gate_synth_bad_"] == ("warn", 2), statuses      # exact_copy_rate and dcr_share
-    assert statuses["utility_gate_synth_bad_0_02"] == ("warn", 1), statuses  # override 0.02 < 0.03
+    assert statuses["synth_bad_utility_gate"] == ("warn", 1), statuses       # meta override 0.02 < 0.03
     relaxed = [v for k, v in statuses.items() if k.startswith("privacy_gate_synth_bad_0_1")]
     assert relaxed == [("pass", 0)], statuses                                 # overrides above every value
     assert statuses["privacy_gate_synth_missing_"] == ("warn", 1), statuses  # no metrics: fail closed
     assert proc.returncode == 0, proc.stdout[-3000:]          # warnings keep the build green
     with duckdb.connect(str(project / "gates.duckdb"), read_only=True) as con:
-        rows = con.execute("select metric, value, threshold from main_dbt_test__audit.bad_privacy_failures "
+        rows = con.execute("select metric, value, threshold from main_dpsynth_private.bad_privacy_failures "
                            "order by metric").fetchall()
-    assert rows == [("dcr_share", 0.52, 0.51), ("exact_copy_rate", 0.05, 0.01)]
+    assert rows == [("dcr_share", 0.52, 0.51), ("exact_copy_rate", 0.05, 0.01)]   # stored in the private schema
+
+
+def test_each_failing_metric_is_one_console_line(build):
+    proc, _, _ = build
+    lines = [line for line in proc.stdout.splitlines() if "dpsynth gate FAIL" in line]
+    assert any("synth_bad privacy: dcr_share = 0.52 > threshold 0.51" in line for line in lines), lines
+    assert any("synth_bad utility: marginal_tvd_2way = 0.03 > threshold 0.02 (rule: override" in line
+               for line in lines), lines
+    assert any("synth_missing privacy: no privacy metrics" in line for line in lines), lines

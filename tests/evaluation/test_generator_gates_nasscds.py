@@ -1,9 +1,10 @@
 """Acceptance: a table from our generator (MST) at epsilon 1 on nassCDS passes both gates with the default thresholds.
 
-The pipeline path is used: `synthesize_table(..., holdout=0.2)` keeps a random 20% of nassCDS away from the generator
-and hands it back for evaluation. The privacy noise is seeded (`noise_rng`) so the outcome is reproducible. Measured
-across noise seeds 0-4 (at the time of writing): 4 of 5 pass both gates; seed 1 fails utility because the DP
-integrality check declared `injSeverity` non-integral and its decoded values (e.g. 2.37) match no real level.
+The pipeline path is used: `synthesize_table(..., holdout=0.2)` keeps 20% of nassCDS away from the generator and
+hands it back for evaluation. The privacy noise is seeded (`noise_rng`) and so is the split's secret salt (patched here,
+test only: a release draws it from OS entropy), so the outcome is reproducible. Over 12 releases with fresh salts and
+noise (bench/gate_calibration.py, docs/gates.md) 11 pass both gates; the twelfth fails `tstr_auc_gap` for real (AUC
+0.65 against 0.99: that release did not capture `dead`), not by the holdout's sampling noise.
 """
 
 from pathlib import Path
@@ -20,6 +21,17 @@ CANDIDATES = [ROOT / "integration_tests" / "seeds" / "nassCDS.csv", Path("/work/
 
 @pytest.fixture(scope="module")
 def mst_report():
+    from dpsynth_core.measurement import holdout as holdout_module
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(holdout_module.secrets, "token_bytes", lambda n: bytes(range(n)))   # a fixed salt (test only)
+    try:
+        yield _mst_report()
+    finally:
+        patch.undo()
+
+
+def _mst_report():
     path = next((p for p in CANDIDATES if p.exists()), None)
     if path is None:
         pytest.skip("nassCDS.csv not found (integration_tests/seeds/ or /work/shared/data/)")

@@ -10,8 +10,14 @@ from dpsynth_core.evaluation.copies import exact_copies
 from dpsynth_core.evaluation.encoding import encode, nearest
 from dpsynth_core.evaluation.inference import attribute_inference
 from dpsynth_core.evaluation.membership import density_ratio_membership_auc
-from dpsynth_core.evaluation.neighbours import (NeighbourSamples, dcr_share, distance_membership_auc, nndr,
-                                                nndr_check, one_sided_bound)
+from dpsynth_core.evaluation.neighbours import (
+    NeighbourSamples,
+    dcr_share,
+    distance_membership_auc,
+    nndr,
+    nndr_check,
+    one_sided_bound,
+)
 
 
 def test_exact_copies_compare_canonical_values():

@@ -6,8 +6,15 @@ import pandas as pd
 import pytest
 
 from dpsynth_core.errors import ConfigError, InputError
-from dpsynth_core.evaluation import (METRIC_RECORD_COLUMNS, EvaluationOptions, EvaluationReport, GateConfig,
-                                     MetricResult, evaluate, load_gates)
+from dpsynth_core.evaluation import (
+    METRIC_RECORD_COLUMNS,
+    EvaluationOptions,
+    EvaluationReport,
+    GateConfig,
+    MetricResult,
+    evaluate,
+    load_gates,
+)
 
 
 def test_gated_pass_fail_in_both_directions():
@@ -18,10 +25,10 @@ def test_gated_pass_fail_in_both_directions():
     assert MetricResult.gated("m", 0.9, None, "utility").passed is None          # reported only
 
 
-def test_not_significant_excess_passes_and_says_so():
-    r = MetricResult.gated("risk", 0.2, 0.09, "privacy", significant=False)
-    assert r.passed is True and r.detail["not_significant"] is True
-    assert MetricResult.gated("risk", 0.2, 0.09, "privacy", significant=True).passed is False
+def test_an_excess_whose_lower_bound_is_below_the_threshold_passes_and_says_so():
+    r = MetricResult.gated("risk", 0.2, 0.09, "privacy", lower_bound=0.05)
+    assert r.passed is True and r.detail["not_significant"] is True and r.detail["lower_bound"] == 0.05
+    assert MetricResult.gated("risk", 0.2, 0.09, "privacy", lower_bound=0.1).passed is False
 
 
 def test_report_records_and_json():
@@ -33,7 +40,8 @@ def test_report_records_and_json():
     rows = report.to_records(release_id="r1", model="patients_synth")
     assert [tuple(r) for r in rows] == [METRIC_RECORD_COLUMNS] * 3
     assert rows[1] == {"release_id": "r1", "model": "patients_synth", "metric": "b", "kind": "privacy", "value": 0.9,
-                       "threshold": 0.6, "passed": False, "computed_at": report.computed_at}
+                       "threshold": 0.6, "passed": False, "computed_at": report.computed_at,
+                       "rule": "configured", "holdout_value": None}
     doc = json.loads(report.to_json())
     assert doc["passed"] is False and doc["differentially_private"] is False
     assert doc["metrics"][1]["detail"]["ci95"] == [0.8, None]
@@ -41,11 +49,11 @@ def test_report_records_and_json():
 
 def test_gates_yaml_round_trip_and_errors(tmp_path):
     path = tmp_path / "gates.yml"
-    path.write_text("thresholds:\n  membership_auc_max: 0.55\n  dcr_z: null\noptions:\n  target: dead\n"
+    path.write_text("thresholds:\n  membership_auc_distance: 0.55\n  dcr_z: null\noptions:\n  target: dead\n"
                     "  link_columns: [[a, b], [c]]\n")
     gates, options = load_gates(path)
-    assert gates.membership_auc_max == 0.55 and gates.dcr_z is None
-    assert gates.marginal_tvd_2way_max == GateConfig().marginal_tvd_2way_max
+    assert gates.membership_auc_distance == 0.55 and gates.dcr_z is None
+    assert gates.marginal_tvd_2way == GateConfig().marginal_tvd_2way
     assert options.target == "dead" and options.link_columns == (("a", "b"), ("c",))
     path.write_text("thresholds:\n  membership_auc: 0.5\n")
     with pytest.raises(ConfigError, match="membership_auc"):

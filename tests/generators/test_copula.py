@@ -4,12 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dpsynth_core.accounting import cdp_eps
 from dpsynth_core.accounting.budget import PrivacyBudget
 from dpsynth_core.accounting.zcdp import gaussian_rho
-from dpsynth_core.api import synthesize_table
+from dpsynth_core.api import resolve_spec, synthesize_table
 from dpsynth_core.config import SynthesisConfig
-from dpsynth_core.api import resolve_spec
 from dpsynth_core.generators.copula import nearest_correlation, normal_scores, probabilities_from_counts
 from dpsynth_core.measurement import PandasEngine
 from dpsynth_core.measurement.pandas_engine import codes_of

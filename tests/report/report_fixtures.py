@@ -14,8 +14,8 @@ import pandas as pd
 
 from dbt_dpsynth.evidence import write_details
 from dbt_dpsynth.ledger import Ledger, LedgerLocation, ReleaseRequest, ensure_tables, record_caps
-from dbt_dpsynth.tables import LEDGER
 from dbt_dpsynth.metrics import write_metrics
+from dbt_dpsynth.tables import LEDGER
 from dpsynth_core.api import resolve_spec, synthesize_table
 from dpsynth_core.config import SynthesisConfig
 from dpsynth_core.evaluation import EvaluationOptions, evaluate

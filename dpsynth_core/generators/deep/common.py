@@ -11,6 +11,7 @@ calibrated plan when the training rows are handed out (`PrivateTable.training_ro
 from __future__ import annotations
 
 from abc import abstractmethod
+
 import numpy as np
 import pandas as pd
 import torch

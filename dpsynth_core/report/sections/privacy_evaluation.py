@@ -50,7 +50,7 @@ def build(evidence) -> Section:
         if name in _MEMBERSHIP:
             extra.append(f"DP bound {num(bound)}")
         if detail.get("not_significant"):
-            extra.append("over threshold but not significantly above zero at 95%")
+            extra.append("over threshold, but its 95% lower bound is not")
         if name == "exact_copy_rate" and detail.get("holdout_baseline") is not None:
             ideal = f"{num(detail['holdout_baseline'])} (holdout vs train)"
         rows.append((label, num(m.get("value")), f"[{num(lo)}, {num(hi)}]" if lo is not None else "—",
