@@ -116,6 +116,7 @@ def _synthesize(dbt, session, relation, relation_name: str | None, overrides: di
     from .engines import engine_for
     from .extras import require_for_generator
     from .fingerprint import release_fingerprint
+    from .governance import ReleaseGovernance
 
     log = _logger()
     node = cfgmod.find_node()
@@ -140,10 +141,11 @@ def _synthesize(dbt, session, relation, relation_name: str | None, overrides: di
     con = session.cursor()                                     # own connection: ledger commits are independent
     try:
         book = _open_ledger(con, settings, who, log)
+        governance = ReleaseGovernance(settings.governance).prepare()   # watermark key: before anything is charged
         reusable = _reusable_release(book, settings, who, fingerprint, log)
         if reusable is not None:
-            return _serve_stored_release(book, reusable, settings, who, log)
-        release = _release_with_ledger(book, engine, spec, settings, who, fingerprint, log)
+            return _serve_stored_release(book, reusable, settings, who, log, governance)
+        release = _release_with_ledger(book, engine, spec, settings, who, fingerprint, log, governance)
         location = book.location
         if gates is not None:   # a holdout was kept: evaluate the release and store the metrics for the gate tests
             report = metricsmod.evaluate_release(release, spec, settings.synthesis.target, *gates)
@@ -185,7 +187,7 @@ def _release_request(settings, who: _Model):
         budget_key=settings.budget_key, generator=synthesis.generator, epsilon=synthesis.epsilon,
         delta=synthesis.resolved_delta(), delta_conversion=plan.delta_conversion, rho=plan.rho,
         accountant=plan.accountant, seed=synthesis.seed, rows=synthesis.rows, invocation_id=_invocation_id(),
-        epsilon_other=plan.epsilon_other)
+        epsilon_other=plan.epsilon_other, release_type=settings.governance.release_type)
 
 
 def _reusable_release(book, settings, who: _Model, fingerprint, log):
@@ -197,24 +199,31 @@ def _reusable_release(book, settings, who: _Model, fingerprint, log):
                                        fingerprint=fingerprint.digest)
     asked = refresh.requested(ledgermod.refresh_requests(book.con, book.location, _invocation_id()), who.name,
                               who.unique_id)
+    now = ledgermod._now()
     decision = refresh.decide(settings.refresh, asked=asked, stored_at=stored.released_at if stored else None,
-                              now=ledgermod._now())
+                              now=now)
+    expires = settings.governance.expires_at(stored.released_at) if stored else None
+    if decision.reuse and expires is not None and expires <= now:
+        decision = refresh.Decision(False, f"the stored release {stored.release_id} expired at "
+                                           f"{expires:%Y-%m-%d %H:%M} UTC (expires_after_days / terms.expires)")
     if decision.reuse:
         return stored
     log.info(f"dpsynth: {who.name}: a new release (fingerprint {fingerprint.short}): {decision.reason}")
     return None
 
 
-def _serve_stored_release(book, stored, settings, who: _Model, log):
+def _serve_stored_release(book, stored, settings, who: _Model, log, governance):
     """Re-sample the stored model with its stored seed (post-processing: no new privacy cost) and record a 'reused'
-    ledger row; the same rows as when it was released."""
+    ledger row; the same rows (watermarked with the same key: the same marked rows) as when it was released."""
     from . import model_store
 
     fitted = model_store.load(book.con, book.location, stored)
     progress = _progress_logger(log, who.name)
     progress("sample", {"rows": stored.rows, "reused_release": stored.release_id})
-    data = fitted.sample(stored.rows, stored.sample_seed)
-    reuse = book.record_reuse(_release_request(settings, who), stored.release_id, stored.rows, stored.sample_seed)
+    seed = governance.sample_seed(stored.sample_seed)
+    data, block = governance.finish(fitted.sample(stored.rows, seed), fitted, seed, stored.released_at)
+    reuse = book.record_reuse(_release_request(settings, who), stored.release_id, stored.rows, stored.sample_seed,
+                              governance=block)
     cap = f" of cap {reuse.cap_epsilon:g}" if reuse.cap_epsilon is not None else " (no cap)"
     log.info(f"dpsynth: {who.name}: reused release {stored.release_id} (fingerprint {stored.fingerprint[:12]} "
              f"unchanged, released {stored.released_at:%Y-%m-%d %H:%M:%S} UTC): {stored.rows} rows re-sampled from "
@@ -224,7 +233,7 @@ def _serve_stored_release(book, stored, settings, who: _Model, log):
     return data
 
 
-def _release_with_ledger(book, engine, spec, settings, who: _Model, fingerprint, log):
+def _release_with_ledger(book, engine, spec, settings, who: _Model, fingerprint, log, governance):
     """Cap check + reservation (committed) -> synthesis -> released row + stored model (one transaction) or a failed
     row. Returns the Release."""
     from dpsynth_core import __version__ as core_version
@@ -243,12 +252,17 @@ def _release_with_ledger(book, engine, spec, settings, who: _Model, fingerprint,
     cap = reservation.cap_epsilon
     log.info(f"dpsynth: reserved epsilon={synthesis.epsilon:g} (rho={request.rho:.4g}) on budget_key "
              f"{settings.budget_key!r} for {who.name}; cumulative epsilon={reservation.cumulative_epsilon:.4g}"
-             + (f" of cap {cap:g}" if cap is not None else " (no cap)"))
+             + (f" of cap {cap:g}" if cap is not None else " (no cap)")
+             + "".join(f"; {lv.level}: {lv.would_be:.4g} of {lv.cap:g}" for lv in (
+                 reservation.decision.levels[1:] if reservation.decision else ())))
     # the seed the rows are sampled with is stored with the model, so a reuse serves the same rows
     sample_seed = synthesis.seed if synthesis.seed is not None else secrets.randbits(62)
     try:
+        seed = governance.sample_seed(sample_seed)   # differs from sample_seed only under a watermark key
         release = synthesize_table(engine, spec, synthesis, progress=_progress_logger(log, who.name),
-                                   sample_seed=sample_seed)
+                                   sample_seed=seed)
+        release.data, release.record.governance = governance.finish(release.data, release.model, seed,
+                                                                    ledgermod._now())
         stored = model_store.StoredModel(
             release_id=release.record.release_id, model=who.unique_id, target_relation=who.target,
             fingerprint=fingerprint.digest, fingerprint_json=fingerprint.document, generator=synthesis.generator,

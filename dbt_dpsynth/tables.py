@@ -62,7 +62,8 @@ def parse(text: str) -> dict[str, WarehouseTable]:
 
 @lru_cache(maxsize=1)
 def warehouse_tables() -> dict[str, WarehouseTable]:
-    """The tables of the installed package: keys 'ledger', 'caps', 'invocations', 'models', 'metrics', 'details'."""
+    """The tables of the installed package: keys 'ledger', 'caps', 'invocations', 'models', 'metrics', 'details',
+    'approvals'."""
     return parse(resources.files(__package__).joinpath(_SOURCE).read_text(encoding="utf-8"))
 
 
@@ -72,3 +73,4 @@ INVOCATIONS = warehouse_tables()["invocations"]
 MODELS = warehouse_tables()["models"]
 METRICS = warehouse_tables()["metrics"]
 DETAILS = warehouse_tables()["details"]
+APPROVALS = warehouse_tables()["approvals"]

@@ -44,6 +44,9 @@ class ReleaseRecord:
     budget_tree: list[dict[str, Any]] = field(default_factory=list)
     # the privacy unit: {unit, column, max_rows_per_unit, bounding, sensitivity_factor} (PrivacyUnit.to_record)
     privacy_unit: dict[str, Any] = field(default_factory=ROW.to_record)
+    # release type, approval requirement, expiry, usage terms, watermark stamp (`governance.Governance.to_record`);
+    # public configuration, no privacy cost, no secret (the watermark key's fingerprint only)
+    governance: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

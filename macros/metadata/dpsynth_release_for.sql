@@ -1,7 +1,8 @@
 {#-
   The release `relation` carries after this invocation, as a dict (none when the invocation neither released nor
   reused one for it): the newest 'released' or 'reused' ledger row of this invocation for `relation`, resolved to the
-  released row of that release_id (a reuse serves a stored release: same release id, same stamp). `event` says which.
+  released row of that release_id (a reuse serves a stored release: same release id, same stamp). `event` says which;
+  `governance_json` is that event row's governance block (usage terms, expiry, watermark fingerprint in force).
 -#}
 {% macro dpsynth_release_for(relation) %}
   {{ return(adapter.dispatch('dpsynth_release_for', 'dbt_dpsynth')(relation)) }}
@@ -12,7 +13,7 @@
   {%- set ledger = dbt_dpsynth.dpsynth_ledger_relation('dpsynth_ledger') -%}
   {%- set sql -%}
     with event as (
-      select release_id, status
+      select release_id, status, governance_json
       from {{ ledger }}
       where target_relation = '{{ relation | string | replace("'", "''") }}'
         and invocation_id = '{{ invocation_id }}' and status in ('released', 'reused')
@@ -20,7 +21,7 @@
       limit 1
     )
     select l.release_id, l.epsilon, l.delta, l.generator, l.accountant, l.rho, l.budget_key, l.rows,
-           l.cumulative_epsilon, l.cap_epsilon, l.record_json, event.status as event
+           l.cumulative_epsilon, l.cap_epsilon, l.record_json, event.status as event, event.governance_json
     from {{ ledger }} l join event on l.release_id = event.release_id
     where l.status = 'released'
     limit 1
