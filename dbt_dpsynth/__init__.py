@@ -11,7 +11,8 @@ Flow (nothing private is read before step 5):
 2. the ledger for this invocation is located (the `on_run_start` hook's invocation row);
 3. reuse: when the model's newest released row with this fingerprint has a stored model and neither the model's
    `refresh` policy nor var `dpsynth_refresh` asks for a new release, the stored model is re-sampled with its stored
-   seed (same rows, same release id), a 'reused' ledger row (not a charge) is written, and the frame is returned;
+   seed (same rows, same release id; watermarked when a key is configured), a 'reused' ledger row (not a charge) is
+   written, and the frame is returned; a stored release that expired or was withdrawn is refused instead;
 4. otherwise: cap check and a 'reserved' ledger row, in one serialised, committed transaction (over the cap in force:
    BudgetExceededError, nothing written);
 5. the release is synthesised (reads the source through its engine, `engines.engine_for`: push-down);
@@ -194,19 +195,16 @@ def _reusable_release(book, settings, who: _Model, fingerprint, log):
     """The stored release to serve instead of a new one, or None (then the log says why a new release is made)."""
     from . import ledger as ledgermod
     from . import model_store, refresh
+    from .governance import refuse_unservable
 
     stored = model_store.find_reusable(book.con, book.location, model=who.unique_id, target_relation=who.target,
                                        fingerprint=fingerprint.digest)
     asked = refresh.requested(ledgermod.refresh_requests(book.con, book.location, _invocation_id()), who.name,
                               who.unique_id)
-    now = ledgermod._now()
     decision = refresh.decide(settings.refresh, asked=asked, stored_at=stored.released_at if stored else None,
-                              now=now)
-    expires = settings.governance.expires_at(stored.released_at) if stored else None
-    if decision.reuse and expires is not None and expires <= now:
-        decision = refresh.Decision(False, f"the stored release {stored.release_id} expired at "
-                                           f"{expires:%Y-%m-%d %H:%M} UTC (expires_after_days / terms.expires)")
+                              now=ledgermod._now())
     if decision.reuse:
+        refuse_unservable(book, stored, settings.governance, who.name)   # expired or withdrawn: nothing charged
         return stored
     log.info(f"dpsynth: {who.name}: a new release (fingerprint {fingerprint.short}): {decision.reason}")
     return None

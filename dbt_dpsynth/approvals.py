@@ -92,8 +92,8 @@ def approve(con, location: LedgerLocation, release_id: str, *, by: str, note: st
     Returns:
         The Approval written.
     Raises:
-        ConfigError without `by`, or when the release has expired; InputError when the id matches no single released
-        row or the report file does not exist.
+        ConfigError without `by`, or when the release has expired or was withdrawn; InputError when the id matches
+        no single released row or the report file does not exist.
     """
     if not by or not str(by).strip():
         raise ConfigError("an approval needs the approver's name.", fix="pass --by <your name>.")
@@ -103,6 +103,11 @@ def approve(con, location: LedgerLocation, release_id: str, *, by: str, note: st
     if expires_at is not None and expires_at <= now:
         raise ConfigError(f"release {rid} expired at {expires_at:%Y-%m-%d %H:%M} UTC; approving it would publish "
                           "nothing.", fix="make a new release (--vars '{dpsynth_refresh: [<model>]}') and approve it.")
+    withdrawn = con.execute(f"SELECT error FROM {location.ledger} WHERE release_id = ? AND status = 'withdrawn'",
+                            [rid]).fetchall()
+    if withdrawn:
+        raise ConfigError(f"release {rid} was withdrawn ({withdrawn[0][0]}); it cannot be approved.",
+                          fix="approve a new release instead.")
     path = Path(report) if report is not None else find_report(reports_dir, rid)
     if path is not None and not path.is_file():
         raise InputError(f"report file {str(path)!r} does not exist.", fix="pass the report you reviewed.")

@@ -12,7 +12,9 @@
    governance block (release type, approval requirement, expiry, usage terms, watermark stamp with the key's
    fingerprint only) for the release record and the ledger row.
 
-`expires_at(released_at)` tells the reuse step whether a stored release has expired (then a new release is made).
+`refuse_unservable` stops a reuse of a stored release that expired (by the model's current expiry settings) or was
+withdrawn (`dpsynth_withdraw`): serving it again would put it back in a table. The refusal charges nothing; a new
+release is made only when asked for (`--vars '{dpsynth_refresh: [model]}'`, `refresh: always`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from typing import Any
 import pandas as pd
 
 from dpsynth_core import watermark as wm
+from dpsynth_core.errors import ConfigError
 from dpsynth_core.governance import Governance, watermark_seed
+
+from .ledger import WITHDRAWN_STATUS, _now
 
 
 class ReleaseGovernance:
@@ -60,3 +65,33 @@ class ReleaseGovernance:
 
     def expires_at(self, released_at: _dt.datetime | None) -> _dt.datetime | None:
         return self.governance.expires_at(released_at)
+
+
+def refuse_unservable(book, stored, governance: Governance, model_name: str, now: _dt.datetime | None = None) -> None:
+    """Raise ConfigError (before anything is charged) when the stored release `stored` (a `ReusableRelease`) must not
+    be served again: withdrawn, or expired under the model's expiry settings (`expires_after_days`, `terms.expires`).
+
+    Args:
+        book: the invocation's Ledger.
+        stored: the release reuse would serve.
+        governance: the model's governance settings (the expiry is re-evaluated with them: a later expiry re-allows it).
+        model_name: for the message.
+        now: the decision time (default: now, UTC).
+    """
+    again = f"--vars '{{dpsynth_refresh: [{model_name}]}}'"
+    withdrawn = book.con.execute(f"SELECT finished_at, error FROM {book.location.ledger} WHERE release_id = ? AND "
+                                 "status = ? ORDER BY finished_at LIMIT 1",
+                                 [stored.release_id, WITHDRAWN_STATUS]).fetchall()
+    if withdrawn:
+        at, note = withdrawn[0]
+        raise ConfigError(f"the stored release {stored.release_id} of this model was withdrawn at {at:%Y-%m-%d %H:%M} "
+                          f"UTC ({note}); it is not served again. Nothing was charged.", table=model_name,
+                          fix=f"make a new release only if it is allowed ({again}: a new charge), or disable the "
+                              "model.")
+    expires = governance.expires_at(stored.released_at)
+    if expires is not None and expires <= (now or _now()):
+        raise ConfigError(f"the stored release {stored.release_id} of this model expired at {expires:%Y-%m-%d %H:%M} "
+                          "UTC (expires_after_days / terms.expires); it is not served again. Nothing was charged.",
+                          table=model_name,
+                          fix=f"ask for a new release ({again}, or refresh: always; a new charge), set a later expiry, "
+                              "or disable the model (and drop the table: dbt run-operation dpsynth_drop_expired).")

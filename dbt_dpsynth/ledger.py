@@ -19,8 +19,9 @@ that run without the package's hooks):
                           transaction that marks the ledger row released.
 * `dpsynth_approvals`     append-only approvals of releases (`dbt_dpsynth.approvals`).
 
-Governance events are ledger rows too, never charged: 'published' (a `dpsynth_release` model now carries a release)
-and 'dropped' (an expired release's table was dropped by `dpsynth_drop_expired`).
+Governance events are ledger rows too, never charged: 'published' (a `dpsynth_release` model now carries a release),
+'dropped' (an expired release's table was dropped by `dpsynth_drop_expired`) and 'withdrawn' (a release withdrawn by
+`dpsynth_withdraw`: its tables dropped, and it is never served again).
 
 Composition across releases is done in rho (zCDP adds rho; conversion deltas add), with
 `dpsynth_core.accounting.composition.compose`, and reported both ways (composed epsilon and the plain sum).
@@ -67,6 +68,8 @@ REUSED_STATUS = "reused"
 # Governance events (never charged): a released model now carries a release; an expired release's table was dropped.
 PUBLISHED_STATUS = "published"
 DROPPED_STATUS = "dropped"
+WITHDRAWN_STATUS = "withdrawn"    # a release withdrawn (`dpsynth_withdraw`): its tables dropped, never served again
+EVENT_STATUSES = (PUBLISHED_STATUS, DROPPED_STATUS, WITHDRAWN_STATUS)
 # `Ledger.reserve(request)` without an explicit cap reads the key's cap in force inside the reservation transaction.
 CAP_IN_FORCE = object()
 _CAP_TOLERANCE = 1e-9          # float round-off when a release lands exactly on its cap
@@ -613,8 +616,8 @@ class Ledger:
     def record_event(self, status: str, release_id: str, *, model: str | None, target_relation: str | None,
                      budget_key: str | None = None, note: str | None = None,
                      governance: Mapping[str, Any] | None = None) -> None:
-        """Append a governance event row (PUBLISHED_STATUS, DROPPED_STATUS): zero epsilon, never charged."""
-        if status not in (PUBLISHED_STATUS, DROPPED_STATUS):
+        """Append a governance event row (EVENT_STATUSES): zero epsilon, never charged."""
+        if status not in EVENT_STATUSES:
             raise ValueError(f"not a governance event: {status!r}")
 
         def work(c):

@@ -1,7 +1,8 @@
 """`dpsynth ledger DATABASE [--schema S]`: show the privacy-budget ledger of a DuckDB file.
 
 Prints one line per ledger row (status, budget key, epsilon, cumulative composed epsilon vs cap; a 'reused' row serves a
-stored release again and is not charged; 'published' and 'dropped' are governance events, never charged), the
+stored release again and is not charged; 'published', 'dropped' and 'withdrawn' are governance events, never
+charged), the
 approvals, the caps history (each cap or policy set or changed: when, by whom, from where), one
 line per budget key (charged releases, composed epsilon, delta and rho, the plain sum for comparison, the cap in force,
 what remains, the last release and the reuses; the numbers of `dpsynth budget`), and the `dpsynth:` comment of each
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from dbt_dpsynth.approvals import approvals_by_release
 from dbt_dpsynth.budget_status import budget_status
-from dbt_dpsynth.ledger import DROPPED_STATUS, PUBLISHED_STATUS, REUSED_STATUS, cap_history
+from dbt_dpsynth.ledger import EVENT_STATUSES, REUSED_STATUS, cap_history
 
 from .ledger_file import add_arguments, format_key_status, open_ledger
 
@@ -34,7 +35,7 @@ def run(args) -> int:
             f"SELECT status, budget_key, generator, epsilon, delta, cumulative_epsilon, cap_epsilon, rows, "
             f"target_relation, release_id, {', '.join(extra)} FROM {location.ledger} ORDER BY started_at").fetchall()
         for status, key, gen, eps, delta, cum, cap, n, target, rid, rtype, expires, note in rows:
-            if status in (PUBLISHED_STATUS, DROPPED_STATUS):
+            if status in EVENT_STATUSES:
                 print(f"  {status:<8} key={key} release_id={rid} -> {target}; governance event, not charged"
                       + (f"; {note}" if note else ""))
                 continue

@@ -38,8 +38,8 @@
         select release_id, status,
                row_number() over (partition by target_relation order by finished_at desc, started_at desc) as recency
         from {{ ledger }}
-        where target_relation is not null and status in ('released', 'reused', 'published', 'dropped')
-      ) carriers where recency = 1 and status <> 'dropped'
+        where target_relation is not null and status in ('released', 'reused', 'published', 'dropped', 'withdrawn')
+      ) carriers where recency = 1 and status not in ('dropped', 'withdrawn')
     {%- endset -%}
     {%- set count = run_query("select count(*) from " ~ tables[name] ~ " where release_id in (" ~ stale ~ ")").columns[0].values()[0] -%}
     {%- if dry_run -%}

@@ -6,7 +6,7 @@
   <model>-<id>.html`) when given, else the SHA-256 of the release record (the ledger's record_json). A model built with
   `dpsynth_release` from a candidate whose config says `require_approval: true` (or `dpsynth_release(..., require_approval=true)`) is built only
   when its candidate's release has such a row; the approval holds for that release id (reuses keep the id, a new
-  release needs a new approval). An expired release cannot be approved.
+  release needs a new approval). An expired or withdrawn release cannot be approved.
 -#}
 {% macro dpsynth_approve(release_id, by, note=none, report_sha256=none) %}
   {{ return(adapter.dispatch('dpsynth_approve', 'dbt_dpsynth')(release_id, by, note, report_sha256)) }}
@@ -35,6 +35,9 @@
     {{ exceptions.raise_compiler_error("dbt_dpsynth: dpsynth_approve: release " ~ row['release_id'] ~ " expired at " ~ row['expires_at'] ~ " UTC; approving it would publish nothing. Fix: make a new release (--vars '{dpsynth_refresh: [<model>]}') and approve that.") }}
   {%- endif -%}
   {%- set full_id = row['release_id'] -%}
+  {%- if run_query("select 1 from " ~ ledger ~ " where status = 'withdrawn' and release_id = '" ~ full_id ~ "'").rows | length > 0 -%}
+    {{ exceptions.raise_compiler_error("dbt_dpsynth: dpsynth_approve: release " ~ full_id ~ " was withdrawn; it cannot be approved. Fix: approve a new release.") }}
+  {%- endif -%}
   {%- set approval_id = local_md5(full_id ~ by ~ now ~ invocation_id) -%}
   {%- set shown_kind = 'report' if report_sha256 is not none else 'release_record' -%}
   {%- set shown = "'" ~ report_sha256 ~ "'" if report_sha256 is not none else dbt_dpsynth.dpsynth_sha256('record_json') -%}

@@ -2,7 +2,7 @@
   The governance verdict on publishing `release` (the candidate's released ledger row, from dpsynth_release_verdict)
   as a released model: the governance block in force for the candidate (its newest released-or-reused row's
   `governance_json`: usage terms, expiry, watermark fingerprint, require_approval) and
-  - expiry: a release past its `expires_at` is refused;
+  - expiry and withdrawal: a release past its `expires_at`, or withdrawn (`dpsynth_withdraw`), is refused;
   - approval: when `require_approval` (this argument, or the candidate's `dpsynth.require_approval`) the release id
     needs a row in `dpsynth_approvals` (`dpsynth approve` / run-operation `dpsynth_approve`); the newest is returned.
   Returns {problem (none = may publish), governance (dict or none), governance_json, approval (dict or none),
@@ -34,7 +34,10 @@
       {%- set problem = "release " ~ rid ~ " of candidate " ~ candidate ~ " requires approval and has none. Fix: review its report, then `dpsynth approve <warehouse.duckdb> " ~ rid ~ " --by <name>` or `dbt run-operation dpsynth_approve --args '{release_id: " ~ rid ~ ", by: <name>}'`, and build again (the candidate is reused: no new charge)." -%}
     {%- endif -%}
   {%- endif -%}
-  {%- if expires_at is not none and expires_at <= dbt_dpsynth.dpsynth_utc_now() -%}
+  {%- set withdrawn = run_query("select error from " ~ ledger ~ " where release_id = '" ~ rid ~ "' and status = 'withdrawn' limit 1") -%}
+  {%- if withdrawn.rows | length > 0 -%}
+    {%- set problem = "release " ~ rid ~ " of candidate " ~ candidate ~ " was withdrawn (" ~ withdrawn.rows[0][0] ~ "). Fix: a new candidate release only if allowed (--vars '{dpsynth_refresh: [" ~ candidate.identifier ~ "]}'), or disable this model." -%}
+  {%- elif expires_at is not none and expires_at <= dbt_dpsynth.dpsynth_utc_now() -%}
     {%- set problem = "release " ~ rid ~ " of candidate " ~ candidate ~ " expired at " ~ expires_at ~ " UTC. Fix: a new candidate release (--vars '{dpsynth_refresh: [" ~ candidate.identifier ~ "]}'), or a later expiry in its terms / expires_after_days." -%}
   {%- endif -%}
   {{ return({'problem': problem, 'governance': governance, 'governance_json': text, 'approval': approval,

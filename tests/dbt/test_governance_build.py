@@ -136,3 +136,15 @@ def test_5_retention_deletes_the_artefacts_of_releases_no_table_carries(project)
     assert dropped in before and dropped not in after and carried <= after   # the published release keeps its model
     assert after == before - {dropped}                                     # every other release is still carried
     assert query(project, "SELECT count(*) FROM main.dpsynth_approvals") == [(1,)]   # the audit trail stays
+
+
+def test_6_a_withdrawal_drops_the_tables_carrying_the_release_and_records_who_and_why(project):
+    published = query(project, "SELECT release_id FROM main.dpsynth_ledger WHERE status = 'published'")[0][0]
+    run = dbt(project, "run-operation", "dpsynth_withdraw", "--args",
+              f"{{release_id: {published}, by: ana, reason: contract ended}}")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert table(project, "gov_released") == (None, None)
+    assert table(project, "gov_candidate")[0] is not None            # it carries the newer, unapproved release
+    assert query(project, "SELECT target_relation, epsilon, error FROM main.dpsynth_ledger WHERE status = "
+                          "'withdrawn'") == [('"gov"."main"."gov_released"', 0.0, "withdrawn by ana: contract ended")]
+    assert dpsynth(["approve", database(project), published, "--by", "ana"]) == 2    # never approved again

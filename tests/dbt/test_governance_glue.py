@@ -92,11 +92,20 @@ def test_a_missing_watermark_key_refuses_before_anything_is_charged(session, mon
     assert ledger(session) == []
 
 
-def test_an_expired_stored_release_is_not_served_again(session):
+def test_an_expired_or_withdrawn_stored_release_is_not_served_again_and_nothing_is_charged(session):
     build(session, {**BASE, "expires_after_days": 0.00001})       # expires after 0.9 s
     time.sleep(1.2)
-    build(session, {**BASE, "expires_after_days": 0.00001})
-    assert [r["status"] for r in ledger(session)] == ["released", "released"]   # a new (charged) release
+    with pytest.raises(ConfigError, match="expired at .* not served again. Nothing was charged"):
+        build(session, {**BASE, "expires_after_days": 0.00001})
+    build(session, {**BASE, "expires_after_days": 30})            # a later expiry: the same release is served
+    build(session, {**BASE, "expires_after_days": 0.00001, "refresh": "always"})   # asked for: a new release
+    assert [r["status"] for r in ledger(session)] == ["released", "reused", "released"]
+    newest = ledger(session)[-1]["release_id"]
+    L.Ledger(session, LOC).record_event(L.WITHDRAWN_STATUS, newest, model=None, target_relation=None,
+                                        note="withdrawn by ana: contract ended")
+    with pytest.raises(ConfigError, match="was withdrawn .*contract ended"):
+        build(session, {**BASE, "expires_after_days": 30})
+    assert len(L.Ledger(session, LOC).charged("patients")) == 2
 
 
 def test_release_type_meets_the_per_release_caps_of_a_policy_from_the_model_config(session):
