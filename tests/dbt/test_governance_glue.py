@@ -119,3 +119,13 @@ def test_release_type_meets_the_per_release_caps_of_a_policy_from_the_model_conf
     rows = ledger(session)
     assert [(r["status"], r["release_type"]) for r in rows] == [("released", "internal")]
     assert json.loads(L.cap_history(session, LOC)[0].policy_json)["release_types"]["public"] == {"max_epsilon": 0.5}
+
+
+def test_terms_in_meta_dpsynth_reach_the_record_like_config_terms(session):
+    node = {**make_node(BASE, caps={"patients": 5.0}), "columns": COLUMNS}
+    node["config"]["meta"] = {"dpsynth": {"terms": {"purpose": "docs", "recipients": ["qa"]}}}
+    parsed_model = node  # noqa: F841 - found on the stack like dbt-duckdb's
+    dbt_dpsynth.synthesize(Dbt(), session, session.table("patients"))
+    [row] = ledger(session)
+    terms = json.loads(row["record_json"])["governance"]["terms"]
+    assert terms == {"purpose": "docs", "recipients": ["qa"], "contract": None, "expires": None}
