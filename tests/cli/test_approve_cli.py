@@ -13,8 +13,8 @@ import pytest
 from dbt_dpsynth import ledger as L
 from dbt_dpsynth.evidence import load_evidence
 from dpsynth_cli import main
-from dpsynth_core.report.sections import audit
 from dpsynth_core.report.document import Bullets
+from dpsynth_core.report.sections import audit
 
 RECORD = {"rows": 10, "generator": "mst", "epsilon": 1.0, "delta": 1e-6, "spend": [], "created_at": "2026-01-01"}
 
@@ -88,3 +88,19 @@ def test_ledger_and_audit_narrative_show_approvals_and_governance_events(warehou
     assert any(s.endswith("published release " + rid[:12] + ' as "w"."main"."released" (a released model; not '
                           "charged); approved by ana.") for s in sentences), sentences
     assert "no approvals" not in json.dumps(section.to_dict())
+
+
+def test_drops_and_withdrawals_read_as_uncharged_events_in_the_audit_narrative(warehouse):
+    path, rid = warehouse
+    with duckdb.connect(str(path)) as con:
+        book = L.Ledger(con, L.LedgerLocation("main"))
+        book.record_event(L.DROPPED_STATUS, rid, model="model.p.cand", target_relation='"w"."main"."cand"',
+                          budget_key="patients", note="expired at 2026-02-01 00:00:00 UTC")
+        book.record_event(L.WITHDRAWN_STATUS, rid, model="model.p.released", target_relation='"w"."main"."released"',
+                          budget_key="patients", note="withdrawn by ana: contract ended")
+        [evidence] = load_evidence(con, L.LedgerLocation("main"))
+    sentences = [s for b in audit.build(evidence).blocks if isinstance(b, Bullets) for s in b.items]
+    dropped = [s for s in sentences if "dropped \"w\".\"main\".\"cand\"" in s]
+    withdrawn = [s for s in sentences if "withdrawn by ana: contract ended" in s]
+    assert len(dropped) == len(withdrawn) == 1 and "nothing is refunded" in dropped[0] + withdrawn[0]
+    assert "never served again" in withdrawn[0]

@@ -34,8 +34,8 @@ def _row_sentences(row: Mapping[str, Any], cap_known: bool) -> list[tuple[str, s
     if row.get("status") == "withdrawn":
         return [(_when(row.get("started_at")), "withdrawn",
                  f"{_when(row.get('started_at'))}: release {str(row.get('release_id'))[:12]} "
-                 f"{row.get('error') or 'withdrawn'} ({row.get('target_relation')} dropped); never served again, and nothing is refunded: the "
-                 "release's privacy loss stays in the key's lifetime spend.")]
+                 f"{row.get('error') or 'withdrawn'} ({row.get('target_relation')} dropped); never served again, "
+                 "and nothing is refunded: the release's privacy loss stays in the key's lifetime spend.")]
     if row.get("status") == "dropped":
         return [(_when(row.get("started_at")), "dropped",
                  f"{_when(row.get('started_at'))}: dropped {row.get('target_relation')}, which carried release "
