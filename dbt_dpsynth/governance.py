@@ -55,12 +55,15 @@ class ReleaseGovernance:
 
     def finish(self, rows: pd.DataFrame, fitted, seed: int, released_at: _dt.datetime | None
                ) -> tuple[pd.DataFrame, dict[str, Any]]:
-        """(rows, watermarked when a key is configured; the governance block for the record and the ledger row)."""
+        """(rows, watermarked when a key is configured; the governance block for the record and the ledger row, {}
+        when the model configures no governance)."""
         stamp = None
         if self._key is not None:
             columns, bounds = wm.columns_from_domain(fitted.domain)
             rows, mark = wm.embed(rows, self._key, columns=columns, bounds=bounds, rng=int(seed))
             stamp = mark.to_dict()
+        if not self.governance.configured:
+            return rows, {}
         return rows, self.governance.to_record(released_at, stamp)
 
     def expires_at(self, released_at: _dt.datetime | None) -> _dt.datetime | None:
