@@ -2,13 +2,18 @@
   Appends the 'published' event to the ledger after a dpsynth_release model was built: `relation` now carries
   `release` (zero epsilon: an event, never charged), with the candidate's governance block and expiry, so the expiry
   test and `dpsynth_drop_expired` find released tables, and the audit narrative shows the publication. `approval`
-  (the approval row used, or none) is named in the event's text.
+  (the approval row used, or none) is named in the event's text. A rebuild that publishes the release the table
+  already carried (a scheduled build of an unchanged release) records nothing new.
 -#}
 {% macro dpsynth_record_publication(relation, release, governance, approval=none) %}
   {{ return(adapter.dispatch('dpsynth_record_publication', 'dbt_dpsynth')(relation, release, governance, approval)) }}
 {% endmacro %}
 
 {% macro default__dpsynth_record_publication(relation, release, governance, approval) %}
+  {%- set carried = dbt_dpsynth.dpsynth_release_carriers("target_relation = '" ~ (relation | string | replace("'", "''")) ~ "'") -%}
+  {%- if carried | length > 0 and carried[0]['status'] == 'published' and carried[0]['release_id'] == release['release_id'] -%}
+    {{ return(none) }}
+  {%- endif -%}
   {%- set gov = governance['governance'] or {} -%}
   {%- set now = dbt_dpsynth.dpsynth_utc_now().isoformat(sep=' ') -%}
   {%- set note = ("approved by " ~ approval['approved_by'] ~ " at " ~ approval['approved_at'] ~ " (shown: " ~ approval['shown_kind'] ~ " sha256 " ~ approval['shown_sha256'][:16] ~ ")") if approval else none -%}
