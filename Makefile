@@ -56,10 +56,18 @@ integration: venv
 		--quiet
 	$(BIN)/python $(IT)/check_evidence.py $(IT)/target/demo/run_results.json "$(TEST_DB)" $(IT)/target/docs \
 		$(BIN)/dpsynth
-	# the failure path of a gate, kept green by severity warn (a separate selector; see integration_tests/selectors.yml)
+	# the failure path of a gate (kept a warning by severity warn) and the governance demo (a budget window refuses a
+	# model, a released model waits for approval: this invocation fails on purpose), in one dbt invocation
 	cd $(IT) && DPSYNTH_DUCKDB_PATH="$(TEST_DB)" $(BIN)/dbt build --profiles-dir . --target-path target/gate_demo \
-		--selector gate_demo
+		--selector demos; test $$? -eq 1
 	$(BIN)/python $(IT)/check_gate_demo.py $(IT)/target/gate_demo/run_results.json
+	# approve the candidate's release in the warehouse, then the next build publishes it (reused: no new charge)
+	RID=$$($(BIN)/python $(IT)/check_governance_demo.py pending $(IT)/target/gate_demo/run_results.json \
+		"$(TEST_DB)") && cd $(IT) && DPSYNTH_DUCKDB_PATH="$(TEST_DB)" $(BIN)/dbt run-operation --profiles-dir . \
+		--target-path target/governance dpsynth_approve --args "{release_id: $$RID, by: make-integration}"
+	cd $(IT) && DPSYNTH_DUCKDB_PATH="$(TEST_DB)" $(BIN)/dbt build --profiles-dir . --target-path target/governance \
+		--selector governance_publish
+	$(BIN)/python $(IT)/check_governance_demo.py published $(IT)/target/governance/run_results.json "$(TEST_DB)"
 
 test: unit integration
 

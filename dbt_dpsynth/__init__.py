@@ -11,7 +11,8 @@ Flow (nothing private is read before step 5):
 2. the ledger for this invocation is located (the `on_run_start` hook's invocation row);
 3. reuse: when the model's newest released row with this fingerprint has a stored model and neither the model's
    `refresh` policy nor var `dpsynth_refresh` asks for a new release, the stored model is re-sampled with its stored
-   seed (same rows, same release id), a 'reused' ledger row (not a charge) is written, and the frame is returned;
+   seed (same rows, same release id; watermarked when a key is configured), a 'reused' ledger row (not a charge) is
+   written, and the frame is returned; a stored release that expired or was withdrawn is refused instead;
 4. otherwise: cap check and a 'reserved' ledger row, in one serialised, committed transaction (over the cap in force:
    BudgetExceededError, nothing written);
 5. the release is synthesised (reads the source through its engine, `engines.engine_for`: push-down);
@@ -119,6 +120,7 @@ def _synthesize(dbt, session, relation, relation_name: str | None, overrides: di
     from .engines import engine_for
     from .extras import require_for_generator
     from .fingerprint import release_fingerprint
+    from .governance import ReleaseGovernance
 
     log = _logger()
     node = cfgmod.find_node()
@@ -150,16 +152,17 @@ def _synthesize(dbt, session, relation, relation_name: str | None, overrides: di
     con = session.cursor()                                     # own connection: ledger commits are independent
     try:
         book = _open_ledger(con, settings, who, log)
+        governance = ReleaseGovernance(settings.governance).prepare()   # watermark key: before anything is charged
         reusable = _reusable_release(book, settings, who, fingerprint, log)
         if reusable is not None:
-            data = _serve_stored_release(book, reusable, settings, who, log)
+            data = _serve_stored_release(book, reusable, settings, who, log, governance)
             evidence.write_for_model(book, reusable.release_id, who.unique_id, who.name, node, _invocation_id(), log)
             return data
         evaluate = ((lambda release: _evaluate_release(con, release, spec, settings, gates, book.location, who.name,
                                                        log)) if gates is not None else None)
         options = {"dp_gate": gates.dp, "evaluation_rows": gates.evidence} if gates is not None else {}
-        release = _release_with_ledger(book, engine, spec, settings, who, fingerprint, log, evaluate=evaluate,
-                                       synthesis_options=options)
+        release = _release_with_ledger(book, engine, spec, settings, who, fingerprint, log, governance,
+                                       evaluate=evaluate, synthesis_options=options)
         evidence.write_for_model(book, release.record.release_id, who.unique_id, who.name, node, _invocation_id(), log)
     finally:
         con.close()
@@ -224,13 +227,14 @@ def _release_request(settings, who: _Model):
         budget_key=settings.budget_key, generator=synthesis.generator, epsilon=synthesis.epsilon,
         delta=synthesis.resolved_delta(), delta_conversion=plan.delta_conversion, rho=plan.rho,
         accountant=plan.accountant, seed=synthesis.seed, rows=synthesis.rows, invocation_id=_invocation_id(),
-        epsilon_other=plan.epsilon_other)
+        epsilon_other=plan.epsilon_other, release_type=settings.governance.release_type)
 
 
 def _reusable_release(book, settings, who: _Model, fingerprint, log):
     """The stored release to serve instead of a new one, or None (then the log says why a new release is made)."""
     from . import ledger as ledgermod
     from . import model_store, refresh
+    from .governance import refuse_unservable
 
     stored = model_store.find_reusable(book.con, book.location, model=who.unique_id, target_relation=who.target,
                                        fingerprint=fingerprint.digest)
@@ -239,21 +243,24 @@ def _reusable_release(book, settings, who: _Model, fingerprint, log):
     decision = refresh.decide(settings.refresh, asked=asked, stored_at=stored.released_at if stored else None,
                               now=ledgermod._now())
     if decision.reuse:
+        refuse_unservable(book, stored, settings.governance, who.name)   # expired or withdrawn: nothing charged
         return stored
     log.info(f"dpsynth: {who.name}: a new release (fingerprint {fingerprint.short}): {decision.reason}")
     return None
 
 
-def _serve_stored_release(book, stored, settings, who: _Model, log):
+def _serve_stored_release(book, stored, settings, who: _Model, log, governance):
     """Re-sample the stored model with its stored seed (post-processing: no new privacy cost) and record a 'reused'
-    ledger row; the same rows as when it was released."""
+    ledger row; the same rows (watermarked with the same key: the same marked rows) as when it was released."""
     from . import model_store
 
     fitted = model_store.load(book.con, book.location, stored)
     progress = _progress_logger(log, who.name)
     progress("sample", {"rows": stored.rows, "reused_release": stored.release_id})
-    data = fitted.sample(stored.rows, stored.sample_seed)
-    reuse = book.record_reuse(_release_request(settings, who), stored.release_id, stored.rows, stored.sample_seed)
+    seed = governance.sample_seed(stored.sample_seed)
+    data, block = governance.finish(fitted.sample(stored.rows, seed), fitted, seed, stored.released_at)
+    reuse = book.record_reuse(_release_request(settings, who), stored.release_id, stored.rows, stored.sample_seed,
+                              governance=block)
     cap = f" of cap {reuse.cap_epsilon:g}" if reuse.cap_epsilon is not None else " (no cap)"
     log.info(f"dpsynth: {who.name}: reused release {stored.release_id} (fingerprint {stored.fingerprint[:12]} "
              f"unchanged, released {stored.released_at:%Y-%m-%d %H:%M:%S} UTC): {stored.rows} rows re-sampled from "
@@ -263,10 +270,11 @@ def _serve_stored_release(book, stored, settings, who: _Model, log):
     return data
 
 
-def _release_with_ledger(book, engine, spec, settings, who: _Model, fingerprint, log, evaluate=None,
+def _release_with_ledger(book, engine, spec, settings, who: _Model, fingerprint, log, governance, evaluate=None,
                          synthesis_options=None):
-    """Cap check + reservation (committed) -> synthesis (-> `evaluate(release)`, whose result the record keeps under
-    `evaluation`) -> released row + stored model (one transaction) or a failed row. Returns the Release."""
+    """Cap check + reservation (committed) -> synthesis (-> watermark and governance block -> `evaluate(release)`,
+    whose result the record keeps under `evaluation`) -> released row + stored model (one transaction) or a failed
+    row. Returns the Release."""
     from dpsynth_core import __version__ as core_version
     from dpsynth_core.api import synthesize_table
     from dpsynth_core.measurement.guard import guarded
@@ -284,15 +292,20 @@ def _release_with_ledger(book, engine, spec, settings, who: _Model, fingerprint,
     cap = reservation.cap_epsilon
     log.info(f"dpsynth: reserved epsilon={synthesis.epsilon:g} (rho={request.rho:.4g}) on budget_key "
              f"{settings.budget_key!r} for {who.name}; cumulative epsilon={reservation.cumulative_epsilon:.4g}"
-             + (f" of cap {cap:g}" if cap is not None else " (no cap)"))
+             + (f" of cap {cap:g}" if cap is not None else " (no cap)")
+             + "".join(f"; {lv.level}: {lv.would_be:.4g} of {lv.cap:g}" for lv in (
+                 reservation.decision.levels[1:] if reservation.decision else ())))
     # the seed the rows are sampled with is stored with the model, so a reuse serves the same rows
     sample_seed = synthesis.seed if synthesis.seed is not None else secrets.randbits(62)
 
     def release_and_evaluate():
+        seed = governance.sample_seed(sample_seed)   # differs from sample_seed only under a watermark key
         release = synthesize_table(engine, spec, synthesis, progress=_progress_logger(log, who.name),
-                                   sample_seed=sample_seed, **(synthesis_options or {}))
+                                   sample_seed=seed, **(synthesis_options or {}))
+        release.data, release.record.governance = governance.finish(release.data, release.model, seed,
+                                                                    ledgermod._now())
         record = release.record.to_dict()
-        if evaluate is not None:
+        if evaluate is not None:                 # the rows as released (watermarked) are what is evaluated
             record["evaluation"] = evaluate(release)
         return release, record
 

@@ -10,13 +10,23 @@ Everything here reads the ledger only (public bookkeeping: which releases happen
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from dataclasses import asdict, dataclass
 
 import pandas as pd
 
 from dpsynth_core.accounting.composition import compose
+from dpsynth_core.accounting.policy import Charge
 
-from .ledger import CHARGED_STATUSES, REUSED_STATUS, Ledger, LedgerLocation, cap_history, caps_in_force
+from .ledger import (
+    CHARGED_STATUSES,
+    REUSED_STATUS,
+    Ledger,
+    LedgerLocation,
+    cap_history,
+    caps_in_force,
+    policies_in_force,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,9 @@ class KeyStatus:
         reused: 'reused' rows of the key (stored releases served again; not charged); last_reused_at the newest.
         cap_changes: rows of the caps history for the key; cap_set_at, cap_set_by, cap_source,
             cap_previous_epsilon: the newest of them (when, who, from where, and the cap it replaced).
+        policy_json: the key's budget policy in force when it is more than a lifetime cap (windows, release types).
+        windows_json: each window of that policy as of now: [{window, cap, spent, remaining, releases, start, end}]
+            (windows limit the spending rate; `spent_epsilon` above, the lifetime loss, never expires).
     """
 
     budget_key: str
@@ -65,6 +78,8 @@ class KeyStatus:
     cap_set_by: str | None = None
     cap_source: str | None = None
     cap_previous_epsilon: float | None = None
+    policy_json: str | None = None
+    windows_json: str | None = None
 
 
 # one row per ledger row: the catalogue's columns, in order
@@ -76,6 +91,8 @@ def budget_status(con, location: LedgerLocation) -> list[KeyStatus]:
     """One `KeyStatus` per budget key that has ledger rows or a recorded cap, sorted by key."""
     book = Ledger(con, location)
     caps = caps_in_force(con, location)
+    policies = policies_in_force(con, location)
+    now = _utcnow()
     history: dict[str, list] = {}
     for change in cap_history(con, location):
         history.setdefault(change.budget_key, []).append(change)
@@ -96,7 +113,9 @@ def budget_status(con, location: LedgerLocation) -> list[KeyStatus]:
             last_reuse[str(key)] = last
     out = []
     for key in sorted(set(newest) | set(caps) | set(counts)):
-        total = compose(book.charged(key))
+        charged = book.charged(key)
+        total = compose(charged)
+        policy_json, windows_json = _policy_columns(policies.get(key), charged, now)
         cap = caps.get(key)
         last = newest.get(key, (None, None, None, None))
         by_status = counts.get(key, {})
@@ -112,8 +131,24 @@ def budget_status(con, location: LedgerLocation) -> list[KeyStatus]:
             last_reused_at=last_reuse.get(key), cap_changes=len(changes),
             cap_set_at=latest.recorded_at if latest else None, cap_set_by=latest.recorded_by if latest else None,
             cap_source=latest.source if latest else None,
-            cap_previous_epsilon=latest.previous_cap_epsilon if latest else None))
+            cap_previous_epsilon=latest.previous_cap_epsilon if latest else None,
+            policy_json=policy_json, windows_json=windows_json))
     return out
+
+
+def _policy_columns(policy, charged: list[dict], now: _dt.datetime) -> tuple[str | None, str | None]:
+    """(policy JSON, windows JSON) of a key whose policy is more than a lifetime cap; (None, None) otherwise."""
+    if policy is None or (not policy.windows and not policy.release_types):
+        return None, None
+    entries = [Charge.from_mapping(c) for c in charged]
+    windows = []
+    for w in policy.windows:
+        inside = [c for c in entries if w.holds(c.charged_at, now)]
+        spent = compose(c.composition_entry() for c in inside).epsilon
+        start, end = w.bounds(now)
+        windows.append({"window": w.label, "cap": w.cap, "spent": spent, "remaining": max(w.cap - spent, 0.0),
+                        "releases": len(inside), "start": start.isoformat(), "end": end.isoformat() if end else None})
+    return json.dumps(policy.to_dict(), sort_keys=True), json.dumps(windows)
 
 
 def release_catalogue(con, location: LedgerLocation) -> list[dict]:
@@ -129,7 +164,8 @@ _STATUS_DTYPES = {"budget_key": "string", "cap_epsilon": "Float64", "spent_epsil
                   "reserved": "Int64", "last_release_id": "string", "last_release_model": "string",
                   "last_release_status": "string", "last_release_at": "datetime64[us]", "reused": "Int64",
                   "last_reused_at": "datetime64[us]", "cap_changes": "Int64", "cap_set_at": "datetime64[us]",
-                  "cap_set_by": "string", "cap_source": "string", "cap_previous_epsilon": "Float64"}
+                  "cap_set_by": "string", "cap_source": "string", "cap_previous_epsilon": "Float64",
+                  "policy_json": "string", "windows_json": "string"}
 _CATALOGUE_DTYPES = {"release_id": "string", "model": "string", "target_relation": "string",
                      "source_relation": "string", "budget_key": "string", "generator": "string", "epsilon": "Float64",
                      "delta": "Float64", "accountant": "string", "status": "string", "rows": "Int64",

@@ -32,11 +32,12 @@ from typing import Any, Mapping
 
 from dpsynth_core.config import SynthesisConfig
 from dpsynth_core.errors import ConfigError, SpecError
+from dpsynth_core.governance import GOVERNANCE_KEYS, Governance
 
 from .refresh import RefreshPolicy
 
 # Settings the dbt glue reads itself; everything else goes to SynthesisConfig (which rejects unknown keys).
-GLUE_KEYS = ("columns", "ledger_schema", "gates", "refresh")
+GLUE_KEYS = ("columns", "ledger_schema", "gates", "refresh") + GOVERNANCE_KEYS
 CAPS_CONFIG_KEY = "dpsynth_budgets"     # model config key holding caps when the on-run-start hook did not record any
 _MAX_FRAMES = 64
 
@@ -178,6 +179,7 @@ class ModelSettings:
     caps_from_config: dict[str, Any] | None
     gates: dict[str, Any] | None = None
     refresh: RefreshPolicy = RefreshPolicy()
+    governance: Governance = Governance()
 
 
 def model_settings(raw: Mapping[str, Any], node: Mapping[str, Any] | None, source_name: str,
@@ -200,7 +202,8 @@ def model_settings(raw: Mapping[str, Any], node: Mapping[str, Any] | None, sourc
                           fix="write `ledger_schema: main` or drop it.")
     return ModelSettings(synthesis=synthesis, columns=column_specs(node, raw), budget_key=str(budget_key),
                          ledger_schema=ledger_schema, caps_from_config=caps, gates=raw.get("gates"),
-                         refresh=RefreshPolicy.parse(raw.get("refresh"), model_name))
+                         refresh=RefreshPolicy.parse(raw.get("refresh"), model_name),
+                         governance=Governance.parse(raw, model_name))
 
 
 def source_identity(node: Mapping[str, Any] | None, relation, override: str | None = None) -> tuple[str, str]:

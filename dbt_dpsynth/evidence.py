@@ -1,7 +1,8 @@
 """Release reports from a DuckDB warehouse: read the ledger, caps, metrics and evaluation details, hand plain dicts to
 `dpsynth_core.report`, write one HTML/JSON/Markdown report per release.
 
-Tables read: `dpsynth_ledger`, `dpsynth_budget_caps` (the ledger's schema), `dpsynth_metrics` (optional) and
+Tables read: `dpsynth_ledger`, `dpsynth_budget_caps`, `dpsynth_approvals` (optional; the ledger's schema),
+`dpsynth_metrics` (optional) and
 `dpsynth_evaluation_details` (optional; the evaluation's plot data, one JSON document per release, NOT DP like the
 metrics) from the private schema (`metrics.private_location`; the ledger's schema for releases made before the
 metrics moved there). Used by `dpsynth report`, and by the dbt glue: a Python model writes the report of the release
@@ -20,6 +21,7 @@ from typing import Any, Mapping
 from dpsynth_core.errors import InputError
 from dpsynth_core.report import evidence_from_rows, write_release_report
 
+from .approvals import approvals_by_release, with_approvals
 from .ledger import CAPS_TABLE, LEDGER_TABLE, LedgerLocation
 from .metrics import METRICS_TABLE, private_location
 from .tables import DETAILS, LEDGER, METRICS, REPORTS
@@ -56,7 +58,9 @@ def _column_names(con, location: LedgerLocation, table: str) -> set[str]:
 
 
 def _rows(con, location: LedgerLocation, table: str, columns) -> list[dict[str, Any]]:
-    names = [n for n, _ in columns]
+    # columns a newer package version added are read as missing (a report of an older warehouse file still works)
+    have = {r[0].lower() for r in con.execute(f"SELECT * FROM {table} LIMIT 0").description}
+    names = [n for n, _ in columns if n.lower() in have]
     result = con.execute(f"SELECT {', '.join(location.quote(n) for n in names)} FROM {table}").fetchall()
     return [dict(zip(names, r)) for r in result]
 
@@ -97,7 +101,7 @@ def load_evidence(con, location: LedgerLocation, release_id: str | None = None, 
     """`ReleaseEvidence` of every released row (or of `release_id`, a full id or a unique prefix; or of one dbt
     invocation's releases), oldest first."""
     tables = _tables(con, location.schema)
-    ledger = _rows(con, location, location.ledger, LEDGER.columns)
+    ledger = with_approvals(_rows(con, location, location.ledger, LEDGER.columns), approvals_by_release(con, location))
     released = sorted((r for r in ledger if r.get("status") == "released" and r.get("record_json")),
                       key=lambda r: str(r.get("started_at")))
     if invocation_id:

@@ -7,14 +7,21 @@ that run without the package's hooks):
                           charged, whatever its status: once data may have been read, errors and logs are outputs too.
                           A 'reused' row records that a stored release was re-materialised (same release_id as the
                           released row it serves, zero epsilon): never charged, never composed.
-* `dpsynth_budget_caps`   the caps history: one row each time a key's cap (epsilon) is set or changed (by the var
-                          `dpsynth_budgets` at the start of an invocation, or a model config), with the previous cap,
-                          the source and who. The newest row of a key is its cap in force; a key never loses its cap
-                          because an invocation does not name it (`caps_in_force`).
+* `dpsynth_budget_caps`   the caps history: one row each time a key's cap (epsilon) or budget policy is set or
+                          changed (by the var `dpsynth_budgets` at the start of an invocation, or a model config), with
+                          the previous cap, the source and who; `policy_json` holds the key's policy when it is more
+                          than a lifetime cap (windows, release types: `dpsynth_core.accounting.policy`). The newest
+                          row of a key is its cap and policy in force; a key never loses them because an invocation
+                          does not name it (`caps_in_force`, `policies_in_force`).
 * `dpsynth_invocations`   one row per invocation that ran the hook: Python models find the ledger by it and read the
                           vars they cannot see (`dpsynth_refresh`).
 * `dpsynth_models`        the fitted model of each release (`dbt_dpsynth.model_store`), written in the same
                           transaction that marks the ledger row released.
+* `dpsynth_approvals`     append-only approvals of releases (`dbt_dpsynth.approvals`).
+
+Governance events are ledger rows too, never charged: 'published' (a `dpsynth_release` model now carries a release),
+'dropped' (an expired release's table was dropped by `dpsynth_drop_expired`) and 'withdrawn' (a release withdrawn by
+`dpsynth_withdraw`: its tables dropped, and it is never served again).
 
 Composition across releases is done in rho (zCDP adds rho; conversion deltas add), with
 `dpsynth_core.accounting.composition.compose`, and reported both ways (composed epsilon and the plain sum).
@@ -30,6 +37,7 @@ Columns: one list for this module and the on-run-start hook, `dbt_dpsynth/macros
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import math
@@ -40,21 +48,28 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from dpsynth_core.accounting.composition import compose
+from dpsynth_core.accounting.policy import BudgetPolicy, Charge, evaluate_policy, refusal_error
 from dpsynth_core.errors import BudgetExceededError, ConfigError, public_message
 from dpsynth_core.measurement.engine import Dialect
 
 from .engines import dialect as engine_dialect
-from .tables import CAPS, INVOCATIONS, LEDGER, LOCATIONS, MODELS
+from .tables import APPROVALS, CAPS, INVOCATIONS, LEDGER, LOCATIONS, MODELS
 
 LEDGER_TABLE = LEDGER.table
 CAPS_TABLE = CAPS.table
 INVOCATIONS_TABLE = INVOCATIONS.table
 MODELS_TABLE = MODELS.table
+APPROVALS_TABLE = APPROVALS.table
 
 # Every status of a release attempt is charged: a reservation whose job died, a failure after data was read, a release.
 CHARGED_STATUSES = ("reserved", "released", "failed")
 # A stored release re-materialised without reading the source: recorded, not charged.
 REUSED_STATUS = "reused"
+# Governance events (never charged): a released model now carries a release; an expired release's table was dropped.
+PUBLISHED_STATUS = "published"
+DROPPED_STATUS = "dropped"
+WITHDRAWN_STATUS = "withdrawn"    # a release withdrawn (`dpsynth_withdraw`): its tables dropped, never served again
+EVENT_STATUSES = (PUBLISHED_STATUS, DROPPED_STATUS, WITHDRAWN_STATUS)
 # `Ledger.reserve(request)` without an explicit cap reads the key's cap in force inside the reservation transaction.
 CAP_IN_FORCE = object()
 _CAP_TOLERANCE = 1e-9          # float round-off when a release lands exactly on its cap
@@ -109,6 +124,22 @@ class LedgerLocation:
     def models(self) -> str:
         return self.qualify(MODELS_TABLE)
 
+    @property
+    def approvals(self) -> str:
+        return self.qualify(APPROVALS_TABLE)
+
+
+def governance_columns(governance: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ledger's governance columns from a governance block (`dpsynth_core.governance.Governance.to_record`)."""
+    if not governance:
+        return {}
+    mark = governance.get("watermark") or {}
+    expires = governance.get("expires_at")
+    return {"release_type": governance.get("release_type"),
+            "expires_at": _dt.datetime.fromisoformat(str(expires)) if expires else None,
+            "governance_json": json.dumps(dict(governance), sort_keys=True, default=str),
+            "watermark_fingerprint": mark.get("key_fingerprint")}
+
 
 def _is_retryable(err: Exception) -> bool:
     import duckdb
@@ -146,7 +177,8 @@ def ensure_tables(con, location: LedgerLocation) -> None:
     """Create the ledger tables if missing and add the columns an older version's tables lack (Python fallback of
     the `on_run_start` hook; idempotent)."""
     tables = ((LEDGER, location.ledger), (CAPS, location.caps), (INVOCATIONS, location.invocations),
-              (MODELS, location.models), (LOCATIONS, location.qualify(LOCATIONS.table)))
+              (MODELS, location.models), (LOCATIONS, location.qualify(LOCATIONS.table)),
+              (APPROVALS, location.approvals))
 
     def work(c):
         c.execute(f"CREATE SCHEMA IF NOT EXISTS {location.schema_name}")
@@ -239,6 +271,14 @@ class CapChange:
     source: str | None
     recorded_by: str | None
     invocation_id: str | None
+    policy_json: str | None = None      # the key's policy when it is more than a lifetime cap (raw, as configured)
+
+    @property
+    def policy(self) -> BudgetPolicy:
+        """The policy this row put in force (ConfigError when a stored policy no longer validates)."""
+        if self.policy_json:
+            return BudgetPolicy.from_dict(self.budget_key, json.loads(self.policy_json))
+        return BudgetPolicy(self.budget_key, self.cap_epsilon)
 
 
 def cap_history(con, location: LedgerLocation) -> list[CapChange]:
@@ -246,12 +286,13 @@ def cap_history(con, location: LedgerLocation) -> list[CapChange]:
     if not _has_table(con, location, CAPS_TABLE):
         return []
     have = _columns_of(con, location, CAPS_TABLE)
-    optional = [c if c in have else f"NULL AS {c}" for c in ("previous_cap_epsilon", "source", "recorded_by")]
+    optional = [c if c in have else f"NULL AS {c}"
+                for c in ("previous_cap_epsilon", "source", "recorded_by", "policy_json")]
     rows = con.execute(f"SELECT budget_key, cap_epsilon, {', '.join(optional)}, recorded_at, invocation_id "
                        f"FROM {location.caps} WHERE budget_key IS NOT NULL AND cap_epsilon IS NOT NULL "
                        "ORDER BY recorded_at").fetchall()
-    return [CapChange(str(k), float(c), None if p is None else float(p), at, src, who, inv)
-            for k, c, p, src, who, at, inv in rows]
+    return [CapChange(str(k), float(c), None if p is None else float(p), at, src, who, inv, pol)
+            for k, c, p, src, who, pol, at, inv in rows]
 
 
 def caps_in_force(con, location: LedgerLocation) -> dict[str, float]:
@@ -268,6 +309,20 @@ def caps_in_force(con, location: LedgerLocation) -> dict[str, float]:
     return caps
 
 
+def policies_in_force(con, location: LedgerLocation) -> dict[str, BudgetPolicy]:
+    """`{budget_key: BudgetPolicy}` in force, by the same rules as `caps_in_force`: the key's newest caps-history row
+    (its `policy_json`, or a lifetime cap when it has none), else the newest cap on one of its ledger rows. A key that
+    has ever had a policy keeps it until a later row for that key replaces it."""
+    policies: dict[str, BudgetPolicy] = {}
+    if _has_table(con, location, LEDGER_TABLE):
+        for key, cap in con.execute(f"SELECT budget_key, cap_epsilon FROM {location.ledger} WHERE budget_key IS NOT "
+                                    "NULL AND cap_epsilon IS NOT NULL ORDER BY started_at").fetchall():
+            policies[str(key)] = BudgetPolicy(str(key), float(cap))
+    for change in cap_history(con, location):
+        policies[change.budget_key] = change.policy   # later rows win
+    return policies
+
+
 def read_caps(con, location: LedgerLocation, invocation_id: str | None) -> dict[str, float] | None:
     """The caps in force, or None when the package's hook did not record this invocation (then a model config's
     caps are recorded first, see `dbt_dpsynth.synthesize`)."""
@@ -276,44 +331,66 @@ def read_caps(con, location: LedgerLocation, invocation_id: str | None) -> dict[
     return caps_in_force(con, location)
 
 
-def record_caps(con, location: LedgerLocation, invocation_id: str | None, caps: Mapping[str, float], *,
+def _policy_of(key: str, value: Any) -> tuple[BudgetPolicy, str | None]:
+    """(validated policy, the JSON to store in `policy_json`: None for a plain lifetime cap)."""
+    if isinstance(value, BudgetPolicy):
+        policy = value
+    else:
+        policy = BudgetPolicy.parse(key, dict(value) if isinstance(value, Mapping) else value)
+    plain = not policy.windows and not policy.release_types
+    return policy, None if plain else json.dumps(policy.to_dict(), sort_keys=True)
+
+
+def record_caps(con, location: LedgerLocation, invocation_id: str | None, caps: Mapping[str, Any], *,
                 source: str = "record_caps", recorded_by: str | None = None) -> list[CapChange]:
-    """Record in the caps history each key of `caps` whose cap is new or differs from the one in force (the hook does
-    the same for var `dpsynth_budgets`). Keys not named keep their caps. Returns the changes written."""
+    """Record in the caps history each key of `caps` whose cap or policy is new or differs from the one in force (the
+    hook does the same for var `dpsynth_budgets`). A value is a lifetime cap (a number), a policy mapping or a
+    `BudgetPolicy`. Keys not named keep their caps and policies. Returns the changes written."""
+    parsed = {str(k): _policy_of(str(k), v) for k, v in caps.items()}
+
     def work(c) -> list[CapChange]:
-        in_force = caps_in_force(c, location)
+        in_force = policies_in_force(c, location)
         now = _now()
-        changes = [CapChange(str(k), float(v), in_force.get(str(k)), now, source, recorded_by, invocation_id)
-                   for k, v in caps.items() if in_force.get(str(k)) is None
-                   or abs(in_force[str(k)] - float(v)) > 1e-12]
+        changes = []
+        for key, (policy, text) in parsed.items():
+            old = in_force.get(key)
+            if old is None or old.to_dict() != policy.to_dict():
+                changes.append(CapChange(key, policy.lifetime, old.lifetime if old else None, now, source,
+                                         recorded_by, invocation_id, text))
         if changes:
             c.executemany(
                 f"INSERT INTO {location.caps} (invocation_id, budget_key, cap_epsilon, recorded_at, "
-                "previous_cap_epsilon, source, recorded_by, policy_json) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                "previous_cap_epsilon, source, recorded_by, policy_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(ch.invocation_id, ch.budget_key, ch.cap_epsilon, ch.recorded_at, ch.previous_cap_epsilon,
-                  ch.source, ch.recorded_by) for ch in changes])
+                  ch.source, ch.recorded_by, ch.policy_json) for ch in changes])
         return changes
 
     with _LOCK:
         return _in_transaction(con, work)
 
 
-def validate_caps(caps: Mapping[str, Any] | None, *, where: str) -> dict[str, float]:
-    """`{budget_key: epsilon cap}` with positive finite caps; errors name the key and the fix."""
-    out: dict[str, float] = {}
+def validate_caps(caps: Mapping[str, Any] | None, *, where: str) -> dict[str, Any]:
+    """`{budget_key: epsilon cap or policy mapping}`, each checked (`BudgetPolicy.parse`: positive finite caps, a
+    known policy vocabulary); errors name the key and the fix. Plain numbers come back as floats."""
+    out: dict[str, Any] = {}
     if caps is None:
         return out
     if not isinstance(caps, Mapping):
         raise ConfigError(f"budget caps from {where} must be a mapping {{budget_key: epsilon}}, got {caps!r}.",
                           fix="write e.g. `vars: {dpsynth_budgets: {patients: 3.0}}` in dbt_project.yml.")
     for key, value in caps.items():
+        if isinstance(value, Mapping):
+            BudgetPolicy.parse(str(key), value, where=where)
+            out[str(key)] = dict(value)
+            continue
         try:
             cap = float(value)
         except (TypeError, ValueError):
             cap = math.nan
-        if not (cap > 0 and math.isfinite(cap)):
+        if isinstance(value, bool) or not (cap > 0 and math.isfinite(cap)):
             raise ConfigError(f"budget cap for key {key!r} from {where} is {value!r}; it must be a positive number "
-                              f"(epsilon).", fix=f"write `{key}: 3.0` under dpsynth_budgets.")
+                              f"(epsilon) or a policy mapping.", fix=f"write `{key}: 3.0` (or `{key}: {{lifetime: "
+                              f"3.0, per_quarter: 1}}`) under dpsynth_budgets.")
         out[str(key)] = cap
     return out
 
@@ -337,10 +414,16 @@ class ReleaseRequest:
     invocation_id: str | None
 
     epsilon_other: float = 0.0   # the part accounted outside zCDP (DP-SGD), composed basically
+    release_type: str | None = None   # the model's `release_type` (per-release caps of the key's policy)
 
     def composition_entry(self) -> dict[str, Any]:
         return {"rho": self.rho, "delta": self.delta, "delta_conversion": self.delta_conversion,
                 "epsilon": self.epsilon, "accountant": self.accountant, "epsilon_other": self.epsilon_other}
+
+    def charge(self) -> Charge:
+        """This request as a policy `Charge` (charged now)."""
+        return Charge(epsilon=self.epsilon, rho=self.rho, delta=self.delta, delta_conversion=self.delta_conversion,
+                      epsilon_other=self.epsilon_other, accountant=self.accountant, release_type=self.release_type)
 
 
 @dataclass(frozen=True)
@@ -351,6 +434,7 @@ class Reservation:
     cumulative_epsilon: float
     cumulative_epsilon_naive: float
     cumulative_rho: float
+    decision: Any = None          # the policy decision (`PolicyDecision`: every level's numbers), None without a cap
 
 
 @dataclass(frozen=True)
@@ -375,34 +459,50 @@ class Ledger:
 
     def _charged(self, con, budget_key: str) -> list[dict[str, Any]]:
         marks = ", ".join("?" for _ in CHARGED_STATUSES)
+        keys = ("rho", "delta", "delta_conversion", "epsilon", "accountant", "epsilon_other", "started_at",
+                "release_type")
         rows = con.execute(
-            f"SELECT rho, delta, delta_conversion, epsilon, accountant, epsilon_other FROM {self.location.ledger} "
+            f"SELECT {', '.join(self.location.quote(k) for k in keys)} FROM {self.location.ledger} "
             f"WHERE budget_key = ? AND status IN ({marks})", [budget_key, *CHARGED_STATUSES]).fetchall()
-        keys = ("rho", "delta", "delta_conversion", "epsilon", "accountant", "epsilon_other")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
+    def _policy(self, con, budget_key: str | None, cap_epsilon: Any) -> BudgetPolicy | None:
+        if not budget_key:
+            return None
+        if cap_epsilon is CAP_IN_FORCE:
+            return policies_in_force(con, self.location).get(budget_key)
+        return None if cap_epsilon is None else BudgetPolicy(budget_key, float(cap_epsilon))
+
     def reserve(self, request: ReleaseRequest, cap_epsilon: Any = CAP_IN_FORCE) -> Reservation:
-        """Check the cap and insert a 'reserved' row in one serialised transaction.
+        """Check the key's budget policy and insert a 'reserved' row in one serialised transaction.
 
         Args:
-            request: what the release asks for.
-            cap_epsilon: the cap to check against; default: the key's cap in force (`caps_in_force`), read inside
-                the same transaction, so a cap recorded by a concurrent model is seen.
+            request: what the release asks for (its `release_type` picks the policy's per-release caps).
+            cap_epsilon: a lifetime cap to check against instead; default: the key's policy in force
+                (`policies_in_force`: lifetime cap, windows, release types), read inside the same transaction, so a
+                cap recorded, or a window filled, by a concurrent model is seen.
         Raises BudgetExceededError (and writes nothing) when composing the key's charged releases with this request
-        exceeds the cap. Without a cap (or without a budget_key) the row is recorded and nothing is refused.
+        exceeds the lifetime cap (the message as before), BudgetPolicyExceededError (a subclass) when a window or a
+        release-type cap refuses, ConfigError when the policy declares release types and the request's is missing or
+        unknown. Without a cap (or without a budget_key) the row is recorded and nothing is refused.
         """
         release_id = str(uuid.uuid4())
 
         def work(c) -> Reservation:
-            cap = cap_epsilon
-            if cap is CAP_IN_FORCE:
-                cap = caps_in_force(c, self.location).get(request.budget_key) if request.budget_key else None
+            policy = self._policy(c, request.budget_key, cap_epsilon)
             prior = self._charged(c, request.budget_key) if request.budget_key else []
             spent = compose(prior)
             total = compose(prior + [request.composition_entry()])
-            if cap is not None and total.epsilon > cap * (1 + _CAP_TOLERANCE):
-                raise BudgetExceededError(request.budget_key, spent.epsilon, request.epsilon, cap, total.epsilon)
-            res = Reservation(release_id, request, cap, total.epsilon, total.epsilon_naive_sum, total.rho)
+            decision = None
+            if policy is not None:
+                decision = evaluate_policy(policy, prior, request.charge(), _now())
+                if not decision.lifetime.allowed:   # the lifetime cap: the same refusal as before policies existed
+                    raise BudgetExceededError(request.budget_key, spent.epsilon, request.epsilon, policy.lifetime,
+                                              total.epsilon)
+                if not decision.allowed:
+                    raise refusal_error(decision)
+            res = Reservation(release_id, request, policy.lifetime if policy else None, total.epsilon,
+                              total.epsilon_naive_sum, total.rho, decision)
             self._insert(c, res)
             return res
 
@@ -420,6 +520,7 @@ class Ledger:
             "cumulative_epsilon_naive": res.cumulative_epsilon_naive, "cumulative_rho": res.cumulative_rho,
             "spend_json": None, "record_json": None, "rows": r.rows, "seed": r.seed, "invocation_id": r.invocation_id,
             "started_at": _now(), "finished_at": None, "status": "reserved", "error": None,
+            "release_type": r.release_type,
         })
 
     def _insert_row(self, con, values: Mapping[str, Any]) -> None:
@@ -448,6 +549,7 @@ class Ledger:
             "record_json": json.dumps(dict(record), default=str),
             "rows": int(rows) if rows is not None else None,
             "accountant": record.get("accountant") or reservation.request.accountant,
+            **governance_columns(record.get("governance")),
         }
         sets = ", ".join(f"{self.location.quote(k)} = ?" for k in values)
 
@@ -461,13 +563,23 @@ class Ledger:
             _in_transaction(self.con, work)
         return release_id
 
-    def record_reuse(self, request: ReleaseRequest, release_id: str, rows: int, sample_seed: int | None) -> Reuse:
+    def record_reuse(self, request: ReleaseRequest, release_id: str, rows: int, sample_seed: int | None,
+                     governance: Mapping[str, Any] | None = None) -> Reuse:
         """Record that stored release `release_id` was re-materialised for `request` without reading the source: a
         'reused' row with the same release_id, zero epsilon/delta/rho, and the key's cap and composed spend as they
-        stand (unchanged by this row: 'reused' is not a charged status)."""
+        stand (unchanged by this row: 'reused' is not a charged status). `governance` is the block in force for this
+        row (`Governance.to_record`: terms, expiry, watermark fingerprint).
+
+        A reuse is not charged, so windows do not apply; but when the request's `release_type` differs from the one
+        the stored release was made under, the stored release's epsilon and delta are checked against the new type's
+        per-release caps (BudgetPolicyExceededError / ConfigError, nothing written): relabelling a release never
+        passes a cap it would not have passed."""
         def work(c) -> Reuse:
-            cap = caps_in_force(c, self.location).get(request.budget_key) if request.budget_key else None
-            total = compose(self._charged(c, request.budget_key) if request.budget_key else [])
+            policy = self._policy(c, request.budget_key, CAP_IN_FORCE)
+            cap = policy.lifetime if policy else None
+            prior = self._charged(c, request.budget_key) if request.budget_key else []
+            total = compose(prior)
+            self._check_relabel(c, policy, request, release_id)
             now = _now()
             r = request
             self._insert_row(c, {
@@ -477,12 +589,47 @@ class Ledger:
                 "accountant": r.accountant, "cap_epsilon": cap, "cumulative_epsilon": total.epsilon,
                 "cumulative_epsilon_naive": total.epsilon_naive_sum, "cumulative_rho": total.rho,
                 "rows": int(rows), "seed": sample_seed, "invocation_id": r.invocation_id, "started_at": now,
-                "finished_at": now, "status": REUSED_STATUS,
+                "finished_at": now, "status": REUSED_STATUS, "release_type": r.release_type,
+                **governance_columns(governance),
             })
             return Reuse(release_id, cap, total.epsilon)
 
         with _LOCK:
             return _in_transaction(self.con, work)
+
+    def _check_relabel(self, con, policy: BudgetPolicy | None, request: ReleaseRequest, release_id: str) -> None:
+        """Per-release caps of the new release type for a stored release served under another type."""
+        rows = con.execute(f"SELECT rho, delta, delta_conversion, epsilon, accountant, epsilon_other, started_at, "
+                           f"release_type FROM {self.location.ledger} WHERE release_id = ? AND status = 'released'",
+                           [release_id]).fetchall()
+        if policy is None or not rows or rows[0][7] == request.release_type:
+            return
+        keys = ("rho", "delta", "delta_conversion", "epsilon", "accountant", "epsilon_other", "started_at",
+                "release_type")
+        stored = dict(zip(keys, rows[0], strict=True))
+        stored["release_type"] = request.release_type
+        decision = evaluate_policy(policy, [], stored, _now())
+        refused = tuple(lv for lv in decision.refusals if lv.level.startswith("release_type"))
+        if refused:   # only the per-release caps: a reuse charges nothing, so windows and the lifetime do not apply
+            lifetime = dataclasses.replace(decision.lifetime, allowed=True)
+            raise refusal_error(dataclasses.replace(decision, levels=(lifetime, *refused)))
+
+    def record_event(self, status: str, release_id: str, *, model: str | None, target_relation: str | None,
+                     budget_key: str | None = None, note: str | None = None,
+                     governance: Mapping[str, Any] | None = None) -> None:
+        """Append a governance event row (EVENT_STATUSES): zero epsilon, never charged."""
+        if status not in EVENT_STATUSES:
+            raise ValueError(f"not a governance event: {status!r}")
+
+        def work(c):
+            now = _now()
+            self._insert_row(c, {"release_id": release_id, "model": model, "target_relation": target_relation,
+                                 "budget_key": budget_key, "epsilon": 0.0, "delta": 0.0, "delta_conversion": 0.0,
+                                 "rho": 0.0, "epsilon_other": 0.0, "started_at": now, "finished_at": now,
+                                 "status": status, "error": note, **governance_columns(governance)})
+
+        with _LOCK:
+            _in_transaction(self.con, work)
 
     def finish_failed(self, reservation: Reservation, error: BaseException | str) -> None:
         """Mark the reservation failed; it stays charged (data may have been read). The `error` column gets the

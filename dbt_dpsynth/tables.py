@@ -62,8 +62,8 @@ def parse(text: str) -> dict[str, WarehouseTable]:
 
 @lru_cache(maxsize=1)
 def warehouse_tables() -> dict[str, WarehouseTable]:
-    """The tables of the installed package: keys 'ledger', 'caps', 'invocations', 'models', 'locations' (the ledger's
-    schema), 'metrics', 'details' (the private schema) and 'reports'."""
+    """The tables of the installed package: keys 'ledger', 'caps', 'invocations', 'models', 'locations', 'approvals'
+    (the ledger's schema), 'metrics', 'details' (the private schema) and 'reports'."""
     return parse(resources.files(__package__).joinpath(_SOURCE).read_text(encoding="utf-8"))
 
 
@@ -75,3 +75,4 @@ METRICS = warehouse_tables()["metrics"]
 DETAILS = warehouse_tables()["details"]
 REPORTS = warehouse_tables()["reports"]
 LOCATIONS = warehouse_tables()["locations"]
+APPROVALS = warehouse_tables()["approvals"]

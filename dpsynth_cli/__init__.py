@@ -15,7 +15,7 @@ import sys
 from typing import Sequence
 
 SUBCOMMANDS = ("synthesize", "ledger", "budget", "evaluate", "deep_config", "report", "plan", "watermark",
-               "scan")
+               "scan", "approve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from dbt_dpsynth.ledger import LEDGER_TABLE, LedgerLocation
@@ -53,6 +54,10 @@ def format_key_status(s) -> str:
             f"{_when(s.last_release_at)})" if s.last_release_id else "no release yet")
     reused = (f"; {s.reused} reuse{'s' if s.reused != 1 else ''} of stored releases (not charged), last "
               f"{_when(s.last_reused_at)}" if s.reused else "")
+    windows = "".join(f"; {w['window']}: spent {w['spent']:.4g} of {w['cap']:g}, remaining {w['remaining']:.4g}"
+                      for w in json.loads(s.windows_json or "[]"))
+    if windows:
+        windows += " (windows limit the rate; the composed epsilon above never expires)"
     return (f"budget_key {s.budget_key}: {s.releases} charged releases, composed epsilon={s.spent_epsilon:.4g} "
             f"(delta={s.spent_delta:.3g}, rho={s.spent_rho:.4g}; plain sum of epsilons {s.spent_epsilon_naive:g}); "
-            f"{cap}; {last}{reused}")
+            f"{cap}{windows}; {last}{reused}")

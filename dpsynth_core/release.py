@@ -51,6 +51,9 @@ class ReleaseRecord:
     fit_seconds: float | None = None
     # the DP gate's result (dpsynth_core.dp_gate; DP, charged to this release) when one was asked for
     dp_gate: dict[str, Any] | None = None
+    # release type, approval requirement, expiry, usage terms, watermark stamp (`governance.Governance.to_record`);
+    # public configuration, no privacy cost, no secret (the watermark key's fingerprint only)
+    governance: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

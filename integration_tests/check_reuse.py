@@ -1,6 +1,7 @@
 """After `make demo` ran a second time on the same DuckDB file: that invocation spent nothing. Every ledger row it
 wrote is a 'reused' event (a stored release served again, not charged), one per synthetic model, each serving a
-release an earlier invocation made; no row of it is charged. Exits 1 otherwise.
+release an earlier invocation made; no row of it is charged (nor a governance event: the released model publishes the
+release it already carried). Exits 1 otherwise.
 
     python check_reuse.py target/demo/run_results.json DATABASE.duckdb
 """

@@ -1,7 +1,7 @@
 {#-
   THE column list of the package's own warehouse tables (ledger, budget caps history, invocations, fitted models,
-  locations, written reports in the ledger's schema; metrics and evaluation details in the private schema, see
-  dpsynth_private_relation): one list, read by both sides.
+  locations, written reports, approvals in the ledger's schema; metrics and evaluation details in the private schema,
+  see dpsynth_private_relation): one list, read by both sides.
   - dbt: `dpsynth_create_ledger` (on-run-start) renders the DDL from `dbt_dpsynth.dpsynth_warehouse_tables()`.
   - Python: `dbt_dpsynth.tables` reads the YAML between the `set` / `endset` lines of this file (shipped as package
     data, so a wheel install has it) and generates the same DDL through the engine's Dialect.create_table_sql.
@@ -42,6 +42,12 @@ ledger:
     - [finished_at, timestamp]
     - [status, string]
     - [error, string]
+    # governance (docs/governance.md): the model's release_type, when the release expires, the governance block in
+    # force for this row (terms, approval requirement, watermark key fingerprint; never a secret)
+    - [release_type, string]
+    - [expires_at, timestamp]
+    - [governance_json, string]
+    - [watermark_fingerprint, string]
 caps:
   # the history of caps: one row each time a key's cap is set or changed (the newest row of a key is in force)
   table: dpsynth_budget_caps
@@ -117,6 +123,21 @@ locations:
     - [database_name, string]
     - [schema_name, string]
     - [recorded_at, timestamp]
+approvals:
+  # append-only: one row per approval of a release (who, when, what was shown: the report's or the record's SHA-256)
+  table: dpsynth_approvals
+  columns:
+    - [approval_id, string]
+    - [release_id, string]
+    - [model, string]
+    - [target_relation, string]
+    - [approved_by, string]
+    - [approved_at, timestamp]
+    - [note, string]
+    - [shown_kind, string]
+    - [shown_sha256, string]
+    - [shown_path, string]
+    - [source, string]
 {%- endset -%}
 {{ return(fromyaml(tables_yaml)) }}
 {% endmacro %}

@@ -1,5 +1,6 @@
 -- The released table nass_aim_eps1 is a table (whatever +materialized the project sets) stamped with the candidate
--- release it carries: its comment names the candidate's newest released-or-reused release id and the candidate.
+-- release it carries: its comment names the candidate's newest released-or-reused release id, the candidate, its
+-- release type and its usage terms (the candidate's `terms`).
 {%- set released = ref('nass_aim_eps1') %}
 {%- set candidate = ref('nass_aim_eps1_candidate') %}
 {%- set ledger = dbt_dpsynth.dpsynth_ledger_relation('dpsynth_ledger') %}
@@ -13,7 +14,9 @@ from duckdb_tables() t left join carried c on true
 where t.schema_name = '{{ released.schema }}' and t.table_name = '{{ released.identifier }}'
   and (c.release_id is null or t.comment not like 'dpsynth: epsilon=%'
        or t.comment not like '%release_id=' || c.release_id || '%'
-       or t.comment not like '%released_from={{ candidate | replace("'", "''") }}%')
+       or t.comment not like '%released_from={{ candidate | replace("'", "''") }}%'
+       or t.comment not like '%release_type=internal_test%'
+       or t.comment not like '%terms=[purpose=dashboard development and CI; recipients=analytics-team; contract=%')
 union all
 select '{{ released.identifier }}', 'not a table', null
 where not exists (select 1 from duckdb_tables() where schema_name = '{{ released.schema }}'

@@ -50,7 +50,11 @@ def build(project: Path, cap: float, refresh: bool = True) -> subprocess.Complet
 
 def ledger(project: Path) -> list[tuple]:
     with duckdb.connect(str(project / "it.duckdb"), read_only=True) as con:
-        return con.execute("SELECT * FROM main.dpsynth_ledger ORDER BY started_at").fetchall()
+        # release_id first, status second to last (named: the ledger gains columns over versions)
+        return con.execute("SELECT release_id, source_relation, model, target_relation, budget_key, generator, "
+                           "epsilon, delta, rho, cap_epsilon, cumulative_epsilon, rows, seed, invocation_id, "
+                           "started_at, finished_at, status, error FROM main.dpsynth_ledger ORDER BY started_at"
+                           ).fetchall()
 
 
 def table_comment(project: Path) -> str | None:

@@ -1,5 +1,6 @@
 """Audit narrative: a fixed template filled from the ledger rows of the budget key, in ledger order (reserved at,
-spent, released or failed, gates, approvals when present). Same rows in, same sentences out: no generated prose."""
+spent, released or failed, gates, approvals when present, publications and drops of expired tables). Same rows in, same
+sentences out: no generated prose."""
 
 from __future__ import annotations
 
@@ -25,6 +26,21 @@ def _row_sentences(row: Mapping[str, Any], cap_known: bool) -> list[tuple[str, s
     """(when, status, sentence) for one ledger row."""
     cap = f"of cap {num(row.get('cap_epsilon'))}" if row.get("cap_epsilon") is not None else "(no cap recorded)"
     key = row.get("budget_key")
+    if row.get("status") == "published":
+        approval = f"; {row.get('error')}" if row.get("error") else ""
+        return [(_when(row.get("started_at")), "published",
+                 f"{_when(row.get('started_at'))}: published release {str(row.get('release_id'))[:12]} as "
+                 f"{row.get('target_relation')} (a released model; not charged){approval}.")]
+    if row.get("status") == "withdrawn":
+        return [(_when(row.get("started_at")), "withdrawn",
+                 f"{_when(row.get('started_at'))}: release {str(row.get('release_id'))[:12]} "
+                 f"{row.get('error') or 'withdrawn'} ({row.get('target_relation')} dropped); never served again, "
+                 "and nothing is refunded: the release's privacy loss stays in the key's lifetime spend.")]
+    if row.get("status") == "dropped":
+        return [(_when(row.get("started_at")), "dropped",
+                 f"{_when(row.get('started_at'))}: dropped {row.get('target_relation')}, which carried release "
+                 f"{str(row.get('release_id'))[:12]} ({row.get('error') or 'expired'}); nothing is refunded: the "
+                 "release's privacy loss stays in the key's lifetime spend.")]
     if row.get("status") == "reused":
         return [(_when(row.get("started_at")), "reused",
                  f"{_when(row.get('started_at'))}: served stored release {str(row.get('release_id'))[:12]} again as "
@@ -51,10 +67,16 @@ def _row_sentences(row: Mapping[str, Any], cap_known: bool) -> list[tuple[str, s
     else:
         out.append((_when(row.get("started_at")), "reserved",
                     "no outcome recorded yet; the reservation stays charged."))
-    if any(row.get(k) for k in APPROVAL_KEYS):
-        out.append((_when(row.get("approved_at")), "approved",
-                    f"{_when(row.get('approved_at'))}: approved by {row.get('approved_by') or 'an unrecorded person'}"
-                    + (f" ({row.get('approval_note')})." if row.get("approval_note") else ".")))
+    approvals = row.get("approvals") or ([{"approved_by": row.get("approved_by"), "approved_at": row.get("approved_at"),
+                                           "note": row.get("approval_note")}]
+                                         if any(row.get(k) for k in APPROVAL_KEYS) else [])
+    for a in approvals:
+        shown = (f"; shown: the {str(a.get('shown_kind')).replace('_', ' ')} with SHA-256 "
+                 f"{str(a.get('shown_sha256'))[:16]}..." if a.get("shown_sha256") else "")
+        out.append((_when(a.get("approved_at")), "approved",
+                    f"{_when(a.get('approved_at'))}: release {str(row.get('release_id'))[:12]} approved by "
+                    f"{a.get('approved_by') or 'an unrecorded person'}"
+                    + (f" ({a.get('note')})" if a.get("note") else "") + shown + "."))
     return out
 
 
@@ -107,7 +129,7 @@ def build(evidence) -> Section:
     blocks = [Text(intro), Bullets(tuple(sentences)),
               Figure("timeline", "Ledger events in order", {"title": "audit timeline", "events": events},
                      "Grey: reserved, green: released, red: failed, purple: gates or approvals; large: this release.")]
-    if not any(any(r.get(k) for k in APPROVAL_KEYS) for r in rows):
+    if not any(any(r.get(k) for k in APPROVAL_KEYS + ("approvals",)) for r in rows):
         blocks.append(Heading("Approvals"))
         blocks.append(Text("The ledger records no approvals for these releases (no governance step is configured)."))
     return Section("audit", "Audit narrative", tuple(blocks))

@@ -1,5 +1,6 @@
 """Model card: generator, options, library version, training time, data source (the relation, never values), intended
-and out-of-scope uses, the generator's known limitations, the seed, and which marginals the model measured."""
+and out-of-scope uses, the generator's known limitations, the seed, which marginals the model measured, and the
+release's governance: release type, approval, expiry, usage terms and watermark (`record['governance']`)."""
 
 from __future__ import annotations
 
@@ -77,6 +78,34 @@ def measured_marginals(record) -> list[list[Any]]:
     return [[a, b, w] for (a, b), w in weight.items()]
 
 
+def governance_blocks(record) -> list:
+    """Heading + facts of the release's governance block (usage terms first); [] when none was configured."""
+    gov = record.get("governance") or {}
+    if not any(gov.get(k) for k in ("release_type", "require_approval", "expires_at", "terms", "watermark")):
+        return []
+    terms = gov.get("terms") or {}
+    mark = gov.get("watermark") or {}
+    items = [fact("purpose", terms.get("purpose"), str(terms.get("purpose") or "not stated")),
+             fact("allowed recipients", terms.get("recipients"), ", ".join(terms.get("recipients") or []) or
+                  "not stated"),
+             fact("contract reference", terms.get("contract"), str(terms.get("contract") or "not stated")),
+             fact("terms expire", terms.get("expires"), str(terms.get("expires") or "not stated")),
+             fact("release type", gov.get("release_type"), str(gov.get("release_type") or "not set")),
+             fact("approval before publication", gov.get("require_approval"),
+                  "required (dpsynth_approvals; see the audit narrative)" if gov.get("require_approval")
+                  else "not required"),
+             fact("release expires at (UTC)", gov.get("expires_at"), str(gov.get("expires_at") or "never")),
+             fact("watermark", mark.get("key_fingerprint"),
+                  f"{mark.get('scheme')}, key fingerprint {mark.get('key_fingerprint')}"
+                  + (f" (recipient {mark['recipient']})" if mark.get("recipient") else "")
+                  + f", {mark.get('values_marked', 0)} values marked in "
+                  + (", ".join(mark.get("columns") or []) or "no column")
+                  + "; post-processing, no privacy cost" if mark.get("key_fingerprint") else "none")]
+    return [Heading("Governance and usage terms"), Facts(tuple(items)),
+            Text("Usage terms, approval, expiry and watermark are contract and operational controls; they do not "
+                 "change the privacy guarantee (see Privacy), which holds for whoever holds the table.", "note")]
+
+
 def build(evidence) -> Section:
     r, row = evidence.record, evidence.release_row or {}
     generator = str(r.get("generator"))
@@ -120,7 +149,7 @@ def build(evidence) -> Section:
               Heading("Intended use"), Bullets(INTENDED_USES),
               Heading("Out of scope"), Bullets(OUT_OF_SCOPE),
               Heading(f"Known limitations of {generator}"),
-              Bullets(KNOWN_LIMITATIONS.get(generator, _GENERIC_LIMITS))]
+              Bullets(KNOWN_LIMITATIONS.get(generator, _GENERIC_LIMITS))] + governance_blocks(r)
     if not options:
         blocks.append(Text("The generator options are not part of the release record yet; the dbt model's config "
                            "holds them.", "note"))
