@@ -155,9 +155,9 @@ def _synthesize(dbt, session, relation, relation_name: str | None, overrides: di
         governance = ReleaseGovernance(settings.governance).prepare()   # watermark key: before anything is charged
         reusable = _reusable_release(book, settings, who, fingerprint, log)
         if reusable is not None:
-            data = _serve_stored_release(book, reusable, settings, who, log, governance)
+            data, domain = _serve_stored_release(book, reusable, settings, who, log, governance)
             evidence.write_for_model(book, reusable.release_id, who.unique_id, who.name, node, _invocation_id(), log)
-            return data
+            return _typed_output(session, data, domain, who)
         evaluate = ((lambda release: _evaluate_release(con, release, spec, settings, gates, book.location, who.name,
                                                        log)) if gates is not None else None)
         options = {"dp_gate": gates.dp, "evaluation_rows": gates.evidence} if gates is not None else {}
@@ -166,7 +166,19 @@ def _synthesize(dbt, session, relation, relation_name: str | None, overrides: di
         evidence.write_for_model(book, release.record.release_id, who.unique_id, who.name, node, _invocation_id(), log)
     finally:
         con.close()
-    return release.data
+    return _typed_output(session, release.data, release.model.domain, who)
+
+
+def _typed_output(session, frame, domain, who: _Model):
+    """What the model returns for dbt to materialise: on DuckDB a relation casting every column to its source type
+    (public: the schema), so the synthetic table's types equal the source's; elsewhere the DataFrame."""
+    import duckdb
+
+    if not isinstance(session, duckdb.DuckDBPyConnection):
+        return frame
+    from .engines.duckdb import source_casts, typed_relation
+
+    return typed_relation(session, frame, source_casts(domain), f"__dpsynth_output_{who.name}_{secrets.token_hex(4)}")
 
 
 def _evaluate_release(con, release, spec, settings, gates, location, model_name, log) -> dict:
@@ -267,7 +279,7 @@ def _serve_stored_release(book, stored, settings, who: _Model, log, governance):
              f"its stored model; no new charge (budget_key {settings.budget_key!r} stays at composed epsilon="
              f"{reuse.cumulative_epsilon:.4g}{cap}). A data refresh upstream needs a new release: "
              f"--vars '{{dpsynth_refresh: [{who.name}]}}'.")
-    return data
+    return data, fitted.domain
 
 
 def _release_with_ledger(book, engine, spec, settings, who: _Model, fingerprint, log, governance, evaluate=None,

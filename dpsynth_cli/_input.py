@@ -3,10 +3,10 @@
 
 Checked before anything is read: the output is not the input, its folder can be written, the input exists and is not
 empty. CSV: the header line is the schema (names must be distinct, also ignoring case, as DuckDB's identifiers are);
-DuckDB's sniffer picks the dialect and column types from its sample (until kinds come from a DP decision, see
-issue 8 hole 2); the rows are then read as text and converted with TRY_CAST / TRY_STRPTIME, so a row past the sample
-that does not fit becomes null instead of aborting the query with `Original Line: ...` in the message. Sniffer and
-reader errors go through the measurement layer's scrubbing (`dpsynth_core.measurement.guard`).
+DuckDB's sniffer picks the dialect (delimiter, header) only. Every column is read as text: the types a sniffer would
+pick are a function of the values (issue 8 hole 2), so a column's kind comes from the spec or from a DP decision
+charged to the budget (`preprocess: {infer_text_kinds: true}`: noisy counts of values per text class), never from the
+rows. Sniffer and reader errors go through the measurement layer's scrubbing (`dpsynth_core.measurement.guard`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from pathlib import Path
 from dpsynth_core.errors import InputError
 from dpsynth_core.measurement.guard import guarded
 
-_TEMPORAL_FORMATS = {"DATE": "DateFormat", "TIMESTAMP": "TimestampFormat"}
 
 
 def _quote(identifier: str) -> str:
@@ -69,15 +68,15 @@ def _header(path: str, delimiter: str) -> list[str]:
 
 
 def open_csv(con, path: str, table: str):
-    """A DuckDB relation over the CSV file: sniffed dialect and types, rows converted with TRY_CAST.
+    """A DuckDB relation over the CSV file: sniffed dialect, every column VARCHAR (no type from the values).
 
     Raises:
         InputError: duplicate header names; EngineError (scrubbed) when the file cannot be parsed.
     """
-    sniffed = guarded(lambda: con.execute(f"SELECT Delimiter, Columns, DateFormat, TimestampFormat, SkipRows FROM "
+    sniffed = guarded(lambda: con.execute(f"SELECT Delimiter, Columns, SkipRows FROM "
                                           f"sniff_csv({_sql_string(path)}, header = true)").fetchall()[0],
                       step="read CSV header", table=table)
-    delimiter, columns, date_format, timestamp_format, skipped = sniffed
+    delimiter, columns, skipped = sniffed
     names = [c["name"] for c in columns]
     header = _header(path, delimiter)
     lowered = [h.strip().lower() for h in header]
@@ -95,21 +94,13 @@ def open_csv(con, path: str, table: str):
         raise InputError(f"the rows do not match the header line ({len(header)} fields).", table=table,
                          fix="check the delimiter, that every column has a non-empty name, and that every row has "
                              "as many fields as the header (or convert the file to Parquet).")
-    formats = {"DateFormat": date_format, "TimestampFormat": timestamp_format}
-    parts = []
-    for c in columns:
-        name, sql_type = c["name"], str(c["type"]).upper()
-        col = _quote(name)
-        fmt = formats.get(_TEMPORAL_FORMATS.get(sql_type, ""))
-        if fmt:
-            value = f"TRY_CAST(TRY_STRPTIME({col}, {_sql_string(fmt)}) AS {sql_type})"
-        elif sql_type == "VARCHAR":
-            value = col
-        else:
-            value = f"TRY_CAST({col} AS {sql_type})"
-        parts.append(f"{value} AS {col}")
-    # DuckDB's `type_pushdown` optimizer turns a TRY_CAST over a CSV column into the reader's (strict) column type,
-    # which aborts on the first bad row and quotes it (measured on DuckDB 2.0.1): off for this connection.
+    # every column is read as text: the sniffer's types are a function of the values (one row `26.5` among integer
+    # ages would make the column continuous), so they are never used; a column's kind comes from the spec or from a
+    # DP decision charged to the budget (`preprocess: {infer_text_kinds: true}`, set by `run`)
+    parts = [_quote(c["name"]) for c in columns]
+    # DuckDB's `type_pushdown` optimizer turns a TRY_CAST over a CSV column (the engine's reads of a text column as a
+    # number or date) into the reader's strict column type, which aborts on the first bad row and quotes it (measured
+    # on DuckDB 2.0.1): off for this connection.
     con.execute("SET disabled_optimizers = 'type_pushdown'")
     scan = f"read_csv({_sql_string(path)}, header = true, delim = {_sql_string(delimiter)}, all_varchar = true)"
     return guarded(lambda: con.sql(f"SELECT {', '.join(parts)} FROM {scan}"), step="read CSV rows", table=table)

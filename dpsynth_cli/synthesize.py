@@ -102,6 +102,7 @@ def run(args) -> int:
 
     from dbt_dpsynth.config import align_to_schema
     from dbt_dpsynth.engines import engine_for
+    from dbt_dpsynth.engines.duckdb import source_casts, typed_relation
     from dbt_dpsynth.extras import require_for_generator
     from dpsynth_core.api import synthesize_table
     from dpsynth_core.config import SynthesisConfig
@@ -123,6 +124,8 @@ def run(args) -> int:
         settings["privacy_unit"] = args.privacy_unit
     if args.max_rows_per_unit is not None:
         settings["max_rows_per_unit"] = args.max_rows_per_unit
+    if in_fmt == "csv":     # every CSV column is text: a DP decision (charged) picks the kind of each undeclared one
+        settings["preprocess"] = {"infer_text_kinds": True}
     config = SynthesisConfig.from_dict(settings, table=table)
     require_for_generator(config.generator, table=table)
     raw_columns = _load_spec(args.spec, table) if args.spec else {}
@@ -141,7 +144,10 @@ def run(args) -> int:
         progress.close()
 
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-    con.register("__dpsynth_out", release.data)
+    # the source's types (Parquet in, Parquet out: INTEGER stays INTEGER), the decided kind's for text columns
+    typed = typed_relation(con, release.data, source_casts(release.model.domain, decided_kinds=True),
+                           "__dpsynth_frame")
+    typed.create_view("__dpsynth_out")
     options = "FORMAT csv, HEADER" if out_fmt == "csv" else "FORMAT parquet"
     con.execute(f"COPY __dpsynth_out TO {_sql_string(out_path)} ({options})")
     record = release.record.to_dict()

@@ -6,7 +6,7 @@ The `DuckDBDialect` also writes the package's own tables (ledger, caps, metrics)
 from __future__ import annotations
 
 import uuid
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import duckdb
 import numpy as np
@@ -214,6 +214,37 @@ class DuckDBEngine(RelationEngine):
         return self.relation.project(f"*, row_number() OVER (PARTITION BY {columns}) AS __dpsynth_occurrence")
 
 
+_UNCASTABLE = (TypeFamily.NESTED, TypeFamily.BINARY, TypeFamily.OTHER)   # surrogate keys stay text
+
+
+def source_casts(domain, decided_kinds: bool = False) -> dict[str, str]:
+    """{column: the source's DuckDB type} for every output column whose source type a synthetic value can take (public:
+    the relation's schema, `TableDomain.source_types`), so the synthetic table has the source's exact types (INTEGER,
+    DECIMAL(10,2), DATE ...) rather than the ones pandas would give it (BIGINT, DOUBLE, TIMESTAMP).
+
+    `decided_kinds=True` leaves out the text columns whose kind a DP decision changed (`infer_text_kinds`): they keep
+    the decided kind's type (a CSV's integer column written to Parquet as integers)."""
+    families = {name: t["value_family"] for name, t in domain.output_types().items()}
+    return {name: type_ for name, type_, family in domain.source_types
+            if type_ and TypeFamily(family) not in _UNCASTABLE
+            and not (decided_kinds and families.get(name, family) != family)}
+
+
+def _cast_list(columns, casts: Mapping[str, str]) -> str:
+    """SELECT list casting the named columns (TRY_CAST: post-processing of synthetic values; one the type cannot
+    hold, such as a DP bound past a TINYINT's range, becomes null instead of failing a charged release)."""
+    return ", ".join(f"TRY_CAST({_quote(c)} AS {casts[c]}) AS {_quote(c)}" if c in casts else _quote(c)
+                     for c in columns)
+
+
+def typed_relation(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, casts: Mapping[str, str],
+                   name: str) -> duckdb.DuckDBPyRelation:
+    """`frame` as a relation of `con` with `casts` applied (registered as view `name`, which lives as long as the
+    connection: dbt-duckdb materialises a returned relation through the same connection)."""
+    con.register(name, frame)
+    return con.sql(f"SELECT {_cast_list(frame.columns, casts)} FROM {_quote(name)}")
+
+
 def write_sample(con: duckdb.DuckDBPyConnection, model, n_rows: int, seed: int | None, table: str,
                  chunk_rows: int = 250_000, column_types: Sequence[tuple[str, str]] | None = None,
                  temporary: bool = True) -> duckdb.DuckDBPyRelation:
@@ -230,7 +261,8 @@ def write_sample(con: duckdb.DuckDBPyConnection, model, n_rows: int, seed: int |
         seed: public sampling seed (None: fresh OS entropy).
         table: name of the table to (re)create (quoted here).
         chunk_rows: rows sampled per chunk.
-        column_types: optional (column, SQL type) casts applied on insert (e.g. the source's exact types).
+        column_types: optional (column, SQL type) casts applied on insert (e.g. `source_casts(model.domain)`; a value
+            the type cannot hold becomes null).
         temporary: create a TEMP table (the default; the caller materialises it as its model's relation).
     Returns:
         The relation of the new table.
@@ -245,8 +277,7 @@ def write_sample(con: duckdb.DuckDBPyConnection, model, n_rows: int, seed: int |
         view = f"__dpsynth_chunk_{uuid.uuid4().hex[:12]}"
         con.register(view, frame)
         try:
-            select = ", ".join(f"CAST({_quote(c)} AS {casts[c]}) AS {_quote(c)}" if c in casts else _quote(c)
-                               for c in frame.columns)
+            select = _cast_list(frame.columns, casts)
             if not created:
                 kind = "TEMP TABLE" if temporary else "TABLE"
                 con.execute(f"CREATE OR REPLACE {kind} {name} AS SELECT {select} FROM {_quote(view)}")

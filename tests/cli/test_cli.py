@@ -128,3 +128,32 @@ def test_parser_registers_present_subcommands():
     parser = build_parser()
     choices = parser._subparsers._group_actions[0].choices   # noqa: SLF001 - argparse has no public accessor
     assert {"synthesize", "ledger"} <= set(choices)
+
+
+def test_a_csv_columns_kind_never_follows_one_value(tmp_path):
+    """Issue 8 hole 2 through the CLI: one `26.5` (or `zz`) among 3,000 integer ages past the sniffer's sample made
+    `age` continuous (or categorical, all null). CSV columns are read as text and their kind is a charged DP decision:
+    `age` stays an integer column in the record and in the written values."""
+    ages = [str(18 + (i * 37) % 70) for i in range(3000)]
+    for odd in ("26.5", "zz"):
+        column = list(ages)
+        column[2500] = odd
+        src, out = tmp_path / f"ages_{odd}.csv", tmp_path / f"out_{odd}.csv"
+        src.write_text("age,sex\n" + "".join(f"{a},{'fm'[i % 2]}\n" for i, a in enumerate(column)))
+        assert main(["synthesize", str(src), "--out", str(out), "--epsilon", "1", "--seed", "2"]) == 0
+        record = json.loads(Path(str(out) + ".release.json").read_text())
+        assert record["columns"]["age"]["kind"] == "integer"
+        assert any(r["step"].startswith("domain:kind") for r in record["spend"])      # the decision was charged
+        written = pd.read_csv(out, dtype=str)["age"].dropna()
+        assert len(written) > 2000 and written.str.fullmatch(r"-?\d+").all()
+
+
+def test_parquet_in_parquet_out_keeps_the_source_types(tmp_path):
+    src, out = tmp_path / "typed.parquet", tmp_path / "out.parquet"
+    duckdb.sql(f"COPY (SELECT CAST(18 + i % 60 AS SMALLINT) AS age, CAST(i % 97 * 1.25 AS DECIMAL(6, 2)) AS fare, "
+               f"DATE '2020-01-01' + CAST(i % 300 AS INTEGER) AS seen, ['f', 'm'][1 + i % 2] AS sex "
+               f"FROM range(2000) t(i)) TO '{src}'")
+    assert main(["synthesize", str(src), "--out", str(out), "--epsilon", "1", "--seed", "2"]) == 0
+    types = duckdb.sql(f"DESCRIBE SELECT * FROM '{out}'").fetchall()
+    assert [(t[0], t[1]) for t in types] == [("age", "SMALLINT"), ("fare", "DECIMAL(6,2)"), ("seen", "DATE"),
+                                              ("sex", "VARCHAR")]

@@ -58,7 +58,7 @@ def project(tmp_path, monkeypatch):
 def build(session, dpsynth: dict):
     parsed_model = {**make_node(dpsynth, caps={"patients": 5.0}), **NODE,  # noqa: F841 - read by find_node
                     "compiled_path": "target/compiled/shop/models/syn/patients_syn.py"}
-    return dbt_dpsynth.synthesize(Dbt(), session, session.table("patients"))
+    return dbt_dpsynth.synthesize(Dbt(), session, session.table("patients")).df()   # as dbt-duckdb materialises it
 
 
 def test_a_new_and_a_reused_release_each_write_the_report_and_record_it(session, project):

@@ -46,7 +46,7 @@ def key(monkeypatch):
 def build(session, dpsynth: dict, caps=None) -> pd.DataFrame:
     parsed_model = {**make_node(dpsynth, caps={"patients": 5.0} if caps is None else caps),  # noqa: F841
                     "columns": COLUMNS}
-    return dbt_dpsynth.synthesize(Dbt(), session, session.table("patients"))
+    return dbt_dpsynth.synthesize(Dbt(), session, session.table("patients")).df()   # as dbt-duckdb materialises it
 
 
 def ledger(con) -> list[dict]:

@@ -34,7 +34,7 @@ def session(nass):
 
 def build(session, dpsynth: dict, caps: dict | None = None) -> pd.DataFrame:
     parsed_model = make_node(dpsynth, caps={"patients": 5.0} if caps is None else caps)  # noqa: F841 - find_node
-    return dbt_dpsynth.synthesize(Dbt(), session, session.table("patients"))
+    return dbt_dpsynth.synthesize(Dbt(), session, session.table("patients")).df()   # as dbt-duckdb materialises it
 
 
 def events(con) -> list[tuple]:

@@ -48,8 +48,20 @@ def make_node(dpsynth: dict, caps: dict | None = None) -> dict:
 
 
 def run_model(session, node: dict, **overrides) -> pd.DataFrame:
+    """The model's rows as dbt-duckdb would materialise them (the glue returns a relation with the source's types)."""
     parsed_model = node  # noqa: F841 - dbt-duckdb's submit_python_job holds the node in this local
-    return dbt_dpsynth.synthesize(Dbt(), session, session.table("patients"), **overrides)
+    return dbt_dpsynth.synthesize(Dbt(), session, session.table("patients"), **overrides).df()
+
+
+def test_the_synthetic_columns_have_the_source_types(session):
+    session.execute("CREATE TABLE typed AS SELECT CAST(age AS SMALLINT) AS age, CAST(age * 1.25 AS DECIMAL(6, 2)) AS "
+                    "fare, DATE '2020-01-01' + CAST(age AS INTEGER) AS seen, sex, caseid FROM patients")
+    parsed_model = make_node({**FAST, "budget_key": "typed"})  # noqa: F841 - read by find_node
+    out = dbt_dpsynth.synthesize(Dbt(), session, session.table("typed"))
+    types = dict(zip(out.columns, [str(t) for t in out.types], strict=True))
+    source = dict(session.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = "
+                                  "'typed' ORDER BY ordinal_position").fetchall())
+    assert types == source, (types, source)
 
 
 @pytest.fixture
