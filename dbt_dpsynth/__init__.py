@@ -157,7 +157,7 @@ def _synthesize(dbt, session, relation, relation_name: str | None, overrides: di
         if reusable is not None:
             data, domain = _serve_stored_release(book, reusable, settings, who, log, governance)
             evidence.write_for_model(book, reusable.release_id, who.unique_id, who.name, node, _invocation_id(), log)
-            return _typed_output(session, data, domain, who)
+            return engine.model_output(session, data, domain)   # the source's types
         evaluate = ((lambda release: _evaluate_release(con, release, spec, settings, gates, book.location, who.name,
                                                        log)) if gates is not None else None)
         options = {"dp_gate": gates.dp, "evaluation_rows": gates.evidence} if gates is not None else {}
@@ -166,19 +166,10 @@ def _synthesize(dbt, session, relation, relation_name: str | None, overrides: di
         evidence.write_for_model(book, release.record.release_id, who.unique_id, who.name, node, _invocation_id(), log)
     finally:
         con.close()
-    return _typed_output(session, release.data, release.model.domain, who)
+    return engine.model_output(session, release.data, release.model.domain)
 
 
-def _typed_output(session, frame, domain, who: _Model):
-    """What the model returns for dbt to materialise: on DuckDB a relation casting every column to its source type
-    (public: the schema), so the synthetic table's types equal the source's; elsewhere the DataFrame."""
-    import duckdb
 
-    if not isinstance(session, duckdb.DuckDBPyConnection):
-        return frame
-    from .engines.duckdb import source_casts, typed_relation
-
-    return typed_relation(session, frame, source_casts(domain), f"__dpsynth_output_{who.name}_{secrets.token_hex(4)}")
 
 
 def _evaluate_release(con, release, spec, settings, gates, location, model_name, log) -> dict:

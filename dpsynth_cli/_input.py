@@ -20,7 +20,6 @@ from dpsynth_core.errors import InputError
 from dpsynth_core.measurement.guard import guarded
 
 
-
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 

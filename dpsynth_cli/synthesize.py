@@ -102,7 +102,6 @@ def run(args) -> int:
 
     from dbt_dpsynth.config import align_to_schema
     from dbt_dpsynth.engines import engine_for
-    from dbt_dpsynth.engines.duckdb import source_casts, typed_relation
     from dbt_dpsynth.extras import require_for_generator
     from dpsynth_core.api import synthesize_table
     from dpsynth_core.config import SynthesisConfig
@@ -145,9 +144,7 @@ def run(args) -> int:
 
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     # the source's types (Parquet in, Parquet out: INTEGER stays INTEGER), the decided kind's for text columns
-    typed = typed_relation(con, release.data, source_casts(release.model.domain, decided_kinds=True),
-                           "__dpsynth_frame")
-    typed.create_view("__dpsynth_out")
+    engine.model_output(con, release.data, release.model.domain, decided_kinds=True).create_view("__dpsynth_out")
     options = "FORMAT csv, HEADER" if out_fmt == "csv" else "FORMAT parquet"
     con.execute(f"COPY __dpsynth_out TO {_sql_string(out_path)} ({options})")
     record = release.record.to_dict()

@@ -29,3 +29,16 @@ class RelationEngine(Engine):
     @abstractmethod
     def from_relation(cls, relation: Any, relation_name: str, session: Any = None) -> "RelationEngine":
         """The engine over `relation` (named `relation_name` in messages), on `session` when it needs one."""
+
+    def model_output(self, session: Any, frame: Any, domain: Any, decided_kinds: bool = False) -> Any:
+        """What a model returns for its synthetic rows `frame` (a DataFrame) so the written table has the source's
+        types where the engine can cast (post-processing; public types only). Default: the frame itself.
+
+        Args:
+            session: the session/connection the model writes through.
+            frame: the synthetic rows.
+            domain: the release's `TableDomain` (its `source_types` are the relation's public schema).
+            decided_kinds: keep the type of a DP-decided kind for text columns (`infer_text_kinds`) instead of text.
+        """
+        return frame
+

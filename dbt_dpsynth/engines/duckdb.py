@@ -134,6 +134,14 @@ class DuckDBEngine(RelationEngine):
     def accepts(cls, relation) -> bool:
         return isinstance(relation, duckdb.DuckDBPyRelation)
 
+    def model_output(self, session, frame: pd.DataFrame, domain, decided_kinds: bool = False):
+        """A relation of `session` casting `frame` to the source's DuckDB types (`source_casts`): dbt-duckdb
+        materialises a returned relation through the same connection."""
+        if not isinstance(session, duckdb.DuckDBPyConnection):
+            return frame
+        return typed_relation(session, frame, source_casts(domain, decided_kinds),
+                              f"__dpsynth_output_{uuid.uuid4().hex[:12]}")
+
     @classmethod
     def from_relation(cls, relation: duckdb.DuckDBPyRelation, relation_name: str,
                       session: duckdb.DuckDBPyConnection | None = None) -> "DuckDBEngine":

@@ -602,13 +602,7 @@ class _Resolver:
         supported = supported_range(values, sigma)
         found = connected_range(values, sigma, supported, occupied_range(values, sigma, alarm=GRID_ALARM))
         ranges = [found] if found is not None else []
-        if not ranges and atoms:   # the rows stand out only as atoms: the grid bins that hold them (public grid)
-            first = int(np.clip(np.searchsorted(grid, min(atoms), side="right") - 1, 0, len(grid) - 2))
-            last = int(np.clip(np.searchsorted(grid, max(atoms), side="right") - 1, 0, len(grid) - 2))
-            lo, hi = grid[first], grid[last + 1]
-            keep = (hi, lo)
-            report["bounds"] = "atoms"
-        elif not ranges:          # nothing stands out: the grid bin with the largest noisy count (post-processing)
+        if not ranges:          # nothing stands out: the grid bin with the largest noisy count (post-processing)
             top = int(np.argmax(values))
             lo, hi = grid[top], grid[top + 1]
             keep = (hi, lo)

@@ -105,7 +105,8 @@ def _output_has_no_canary(out: Path) -> None:
 CASES: list[Case] = [
     # ---- shapes of the table
     Case("empty_file", lambda d: (_csv(d, "t", ""), []), "error", ("empty",)),
-    Case("header_only", lambda d: (_csv(d, "t", "a,b\n"), []), "ok", ("DP estimate of the source's row count",)),
+    # (the "nearly empty" warning depends on the noisy row estimate falling under 10: not asserted)
+    Case("header_only", lambda d: (_csv(d, "t", "a,b\n"), []), "ok"),
     Case("one_row", lambda d: (_csv(d, "t", "a,b\n1,x\n"), []), "ok"),
     Case("all_null_column", lambda d: (_csv(d, "t", _rows("a,b", lambda i: f",{'xy'[i % 2]}")), []), "ok"),
     Case("constant_column", lambda d: (_csv(d, "t", _rows("a,b", lambda i: f"7,{'xy'[i % 2]}")), []), "ok"),
@@ -175,10 +176,13 @@ CASES: list[Case] = [
          with_spec("columns: {d: {kind: datetime, lower: '0001-01-01', upper: '9999-12-31'}}",
                    lambda d: _csv(d, "t", _rows("d,k", lambda i: f"2020-01-{1 + i % 28:02d},{i % 2}"))),
          "error", ("'d'", "1678")),
+    # spec against a typed source (Parquet; a CSV's columns are all text, which every kind can read)
     Case("string_categories_on_integer_column", with_spec("columns: {age: {kind: categorical, categories: [young, "
-                                                           "old]}}"), "error", ("'age'", "'young'")),
-    Case("kind_integer_on_date_column", with_spec("columns: {d: {kind: integer}}", lambda d: _csv(
-        d, "t", _rows("d,k", lambda i: f"2020-01-{1 + i % 28:02d},{i % 2}"))), "error", ("'d'", "datetime")),
+                                                           "old]}}", lambda d: _parquet(
+        d, "t", "SELECT (18 + i % 60)::INTEGER AS age, i % 2 AS k FROM range(300) t(i)")), "error", ("'age'", "'young'")),
+    Case("kind_integer_on_date_column", with_spec("columns: {d: {kind: integer}}", lambda d: _parquet(
+        d, "t", "SELECT DATE '2020-01-01' + (i % 28)::INTEGER AS d, i % 2 AS k FROM range(300) t(i)")), "error",
+         ("'d'", "datetime")),
     Case("malformed_yaml", with_spec("columns: {age: {kind: integer"), "error", ("not valid YAML",)),
     Case("missing_spec_file", lambda d: (_plain(d), ["--spec", str(d / "nope.yml")]), "error", ("does not exist",)),
     # ---- private values: never in a message, a log, a record or the output

@@ -56,7 +56,7 @@ def run_model(session, node: dict, **overrides) -> pd.DataFrame:
 def test_the_synthetic_columns_have_the_source_types(session):
     session.execute("CREATE TABLE typed AS SELECT CAST(age AS SMALLINT) AS age, CAST(age * 1.25 AS DECIMAL(6, 2)) AS "
                     "fare, DATE '2020-01-01' + CAST(age AS INTEGER) AS seen, sex, caseid FROM patients")
-    parsed_model = make_node({**FAST, "budget_key": "typed"})  # noqa: F841 - read by find_node
+    parsed_model = {**make_node({**FAST, "budget_key": "typed"}), "columns": {}}  # noqa: F841 - read by find_node
     out = dbt_dpsynth.synthesize(Dbt(), session, session.table("typed"))
     types = dict(zip(out.columns, [str(t) for t in out.types], strict=True))
     source = dict(session.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = "
