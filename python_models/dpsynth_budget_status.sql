@@ -92,5 +92,5 @@ select budget_key, cap_epsilon, spent_epsilon,
        spent_epsilon_naive, spent_delta, spent_rho, releases, released, failed, reserved,
        last_release_id, last_release_model, last_release_status, last_release_at, reused, last_reused_at,
        cap_changes, cap_set_at, cap_set_by, cap_source, cap_previous_epsilon,
-       {{ dbt_dpsynth.dpsynth_utc_now() }} as as_of
+       {{ dbt_dpsynth.dpsynth_utc_now_sql() }} as as_of
 from status

@@ -14,6 +14,6 @@ with report as (
 select l.release_id, l.model, l.target_relation, l.source_relation, l.budget_key, l.generator, l.epsilon, l.delta,
        l.accountant, l.status, l.{{ adapter.quote('rows') }}, l.started_at, l.finished_at, l.invocation_id,
        r.path as report_path,
-       {{ dbt_dpsynth.dpsynth_utc_now() }} as as_of
+       {{ dbt_dpsynth.dpsynth_utc_now_sql() }} as as_of
 from {{ ledger }} l
 left join report r on r.release_id = l.release_id and r.recency = 1
