@@ -14,6 +14,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from dpsynth_core.errors import ConfigError
+
 from .base import NOT_NULL, WarehouseStore
 
 STORES = {"snowpark": "dbt_dpsynth.stores.snowpark:SnowparkStore", "sql": "dbt_dpsynth.stores.sql:SqlStore"}
@@ -30,8 +32,10 @@ def _kind(session: Any) -> str:
         return "snowpark"
     if hasattr(session, "execute"):
         return "sql"
-    raise TypeError(f"no dpsynth warehouse store for a {type(session).__name__} session; expected a DuckDB "
-                    "connection or a Snowpark Session")
+    raise ConfigError(f"dpsynth keeps its ledger on DuckDB or Snowflake; a {type(session).__name__} session has no "
+                      "ledger store yet, so nothing was charged.",
+                      fix="on Spark/Databricks call dpsynth_core.api.synthesize_table with the Spark engine "
+                          "(no ledger; docs/warehouses.md), or run the model on dbt-duckdb or dbt-snowflake.")
 
 
 def store_for(session: Any) -> WarehouseStore:

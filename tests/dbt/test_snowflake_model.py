@@ -113,3 +113,15 @@ def test_the_snowpark_store_is_picked_for_a_snowpark_session(session):
     assert store.schemas_with(L.LEDGER_TABLE, DATABASE) == []      # no INFORMATION_SCHEMA in local mode
     assert "release_id" in store.columns_of(LEDGER_AT, L.LEDGER_TABLE)
     assert store.columns_of(LEDGER_AT, "no_such_table") == set()
+
+
+def test_a_session_without_a_ledger_store_is_refused_before_anything_is_charged():
+    from dbt_dpsynth.stores import open_store
+    from dpsynth_core.errors import ConfigError
+
+    class SparkSession:   # what dbt-databricks passes: no DB-API `execute`, not Snowpark
+        def sql(self, text):
+            raise AssertionError("nothing may run")
+
+    with pytest.raises(ConfigError, match="nothing was charged"):
+        open_store(SparkSession())
