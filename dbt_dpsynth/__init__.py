@@ -121,6 +121,7 @@ def _synthesize(dbt, session, relation, relation_name: str | None, overrides: di
     from .extras import require_for_generator
     from .fingerprint import release_fingerprint
     from .governance import ReleaseGovernance
+    from .stores import open_store
 
     log = _logger()
     node = cfgmod.find_node()
@@ -149,27 +150,25 @@ def _synthesize(dbt, session, relation, relation_name: str | None, overrides: di
     target, database, default_schema = _this(dbt)
     who = _Model(model_name, str((node or {}).get("unique_id") or model_name), source_id, target, database,
                  default_schema)
-    con = session.cursor()                                     # own connection: ledger commits are independent
+    # the ledger's I/O: DuckDB through its own cursor (commits independent of the model's), Snowpark via DataFrames
+    store = open_store(session)
     try:
-        book = _open_ledger(con, settings, who, log)
+        book = _open_ledger(store, settings, who, log)
         governance = ReleaseGovernance(settings.governance).prepare()   # watermark key: before anything is charged
         reusable = _reusable_release(book, settings, who, fingerprint, log)
         if reusable is not None:
             data, domain = _serve_stored_release(book, reusable, settings, who, log, governance)
             evidence.write_for_model(book, reusable.release_id, who.unique_id, who.name, node, _invocation_id(), log)
             return engine.model_output(session, data, domain)   # the source's types
-        evaluate = ((lambda release: _evaluate_release(con, release, spec, settings, gates, book.location, who.name,
+        evaluate = ((lambda release: _evaluate_release(store, release, spec, settings, gates, book.location, who.name,
                                                        log)) if gates is not None else None)
         options = {"dp_gate": gates.dp, "evaluation_rows": gates.evidence} if gates is not None else {}
         release = _release_with_ledger(book, engine, spec, settings, who, fingerprint, log, governance,
                                        evaluate=evaluate, synthesis_options=options)
         evidence.write_for_model(book, release.record.release_id, who.unique_id, who.name, node, _invocation_id(), log)
     finally:
-        con.close()
+        store.close()
     return engine.model_output(session, release.data, release.model.domain)
-
-
-
 
 
 def _evaluate_release(con, release, spec, settings, gates, location, model_name, log) -> dict:
@@ -239,9 +238,9 @@ def _reusable_release(book, settings, who: _Model, fingerprint, log):
     from . import model_store, refresh
     from .governance import refuse_unservable
 
-    stored = model_store.find_reusable(book.con, book.location, model=who.unique_id, target_relation=who.target,
+    stored = model_store.find_reusable(book.store, book.location, model=who.unique_id, target_relation=who.target,
                                        fingerprint=fingerprint.digest)
-    asked = refresh.requested(ledgermod.refresh_requests(book.con, book.location, _invocation_id()), who.name,
+    asked = refresh.requested(ledgermod.refresh_requests(book.store, book.location, _invocation_id()), who.name,
                               who.unique_id)
     decision = refresh.decide(settings.refresh, asked=asked, stored_at=stored.released_at if stored else None,
                               now=ledgermod._now())
@@ -257,7 +256,7 @@ def _serve_stored_release(book, stored, settings, who: _Model, log, governance):
     ledger row; the same rows (watermarked with the same key: the same marked rows) as when it was released."""
     from . import model_store
 
-    fitted = model_store.load(book.con, book.location, stored)
+    fitted = model_store.load(book.store, book.location, stored)
     progress = _progress_logger(log, who.name)
     progress("sample", {"rows": stored.rows, "reused_release": stored.release_id})
     seed = governance.sample_seed(stored.sample_seed)
@@ -287,7 +286,7 @@ def _release_with_ledger(book, engine, spec, settings, who: _Model, fingerprint,
     from . import model_store
 
     synthesis = settings.synthesis
-    if ledgermod.caps_in_force(book.con, book.location).get(settings.budget_key) is None:
+    if ledgermod.caps_in_force(book.store, book.location).get(settings.budget_key) is None:
         log.warning(f"dpsynth: budget_key {settings.budget_key!r} has never had a cap (var 'dpsynth_budgets'); this "
                     "release is recorded in the ledger but no cap limits the key's cumulative spend.")
     request = _release_request(settings, who)

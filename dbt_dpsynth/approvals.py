@@ -21,7 +21,8 @@ from pathlib import Path
 
 from dpsynth_core.errors import ConfigError, InputError
 
-from .ledger import _LOCK, LedgerLocation, _in_transaction, _now, ensure_tables
+from .ledger import LedgerLocation, _now, ensure_tables
+from .stores import store_for
 from .tables import APPROVALS
 
 SOURCE_CLI = "dpsynth approve"
@@ -117,15 +118,8 @@ def approve(con, location: LedgerLocation, release_id: str, *, by: str, note: st
         kind, digest = "release_record", hashlib.sha256((record_json or "").encode("utf-8")).hexdigest()
     approval = Approval(uuid.uuid4().hex, str(rid), model, target, str(by).strip(), now, note, kind, digest,
                         str(path) if path is not None else None, source)
-    names = APPROVALS.names
     row = approval.to_row()
-
-    def work(c):
-        c.execute(f"INSERT INTO {location.approvals} ({', '.join(location.quote(n) for n in names)}) "
-                  f"VALUES ({', '.join('?' for _ in names)})", [row[n] for n in names])
-
-    with _LOCK:
-        _in_transaction(con, work)
+    store_for(con).serialised(lambda c: c.insert(location, APPROVALS, [row]), location)
     return approval
 
 

@@ -219,9 +219,19 @@ def source_identity(node: Mapping[str, Any] | None, relation, override: str | No
     if len(refs) + len(sources) == 1:
         short = refs[0]["name"] if refs else str(sources[0][-1])
         return short, (deps[0] if len(deps) == 1 else short)
-    alias = getattr(relation, "alias", None) or "relation"
+    alias = _relation_name(relation)
     if node is not None and len(refs) + len(sources) > 1:
         raise ConfigError(f"the model reads {len(refs) + len(sources)} relations, so the source of the release is "
                           "ambiguous.", table=str(node.get("name")),
                           fix='pass relation_name="<source>" to dbt_dpsynth.synthesize(...).')
-    return str(alias), str(alias)
+    return alias.rsplit(".", 1)[-1].strip('"'), alias
+
+
+def _relation_name(relation) -> str:
+    """The name a relation carries: a DuckDB relation's `alias`, a Snowpark Table's `table_name` (`dbt.ref` on
+    dbt-snowflake: `database.schema.table`), else "relation"."""
+    for attribute in ("alias", "table_name"):   # a Snowpark DataFrame's `alias` is a method: skipped
+        name = getattr(relation, attribute, None)
+        if isinstance(name, str) and name:
+            return name
+    return "relation"

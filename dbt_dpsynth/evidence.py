@@ -24,6 +24,7 @@ from dpsynth_core.report import evidence_from_rows, write_release_report
 from .approvals import approvals_by_release, with_approvals
 from .ledger import CAPS_TABLE, LEDGER_TABLE, LedgerLocation
 from .metrics import METRICS_TABLE, private_location
+from .stores import store_for
 from .tables import DETAILS, LEDGER, METRICS, REPORTS
 
 DETAILS_TABLE = DETAILS.table
@@ -62,7 +63,7 @@ def _rows(con, location: LedgerLocation, table: str, columns) -> list[dict[str, 
     have = {r[0].lower() for r in con.execute(f"SELECT * FROM {table} LIMIT 0").description}
     names = [n for n, _ in columns if n.lower() in have]
     result = con.execute(f"SELECT {', '.join(location.quote(n) for n in names)} FROM {table}").fetchall()
-    return [dict(zip(names, r)) for r in result]
+    return [dict(zip(names, r, strict=True)) for r in result]
 
 
 def latest_caps(con, location: LedgerLocation) -> dict[str, float]:
@@ -88,12 +89,11 @@ def write_details(con, location: LedgerLocation, release_id: str, model: str | N
     """Append one release's evaluation details (`EvaluationReport.details`) to `dpsynth_evaluation_details`."""
     import datetime as _dt
 
-    table = location.qualify(DETAILS_TABLE)
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {location.schema_name}")
-    con.execute(DETAILS.create_sql(location.dialect, table))
+    store = store_for(con)
+    store.ensure_table(location, DETAILS)
     when = computed_at or _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
-    con.execute(f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
-                [release_id, model, json.dumps(details, allow_nan=False), when])
+    store.insert(location, DETAILS, [{"release_id": release_id, "model": model,
+                                      "details_json": json.dumps(details, allow_nan=False), "computed_at": when}])
 
 
 def load_evidence(con, location: LedgerLocation, release_id: str | None = None, where: str = "",
@@ -200,12 +200,10 @@ def _shown_path(path: Path, project_dir: Path | None) -> str:
 def record_report(con, location: LedgerLocation, release_id: str, model: str | None, invocation_id: str | None,
                   path: str, absolute_path: str) -> None:
     """Append one row to `dpsynth_reports` (created when missing)."""
-    table = location.qualify(REPORTS_TABLE)
-    con.execute(REPORTS.create_sql(location.dialect, table))
-    names = REPORTS.names
-    con.execute(f"INSERT INTO {table} ({', '.join(location.quote(n) for n in names)}) "
-                f"VALUES ({', '.join('?' for _ in names)})",
-                [release_id, model, invocation_id, path, absolute_path, _utcnow()])
+    store = store_for(con)
+    store.ensure_table(location, REPORTS)
+    store.insert(location, REPORTS, [dict(zip(REPORTS.names, (release_id, model, invocation_id, path, absolute_path,
+                                                              _utcnow()), strict=True))])
 
 
 def write_model_report(con, location: LedgerLocation, release_id: str, model: str | None, out_dir: Path,

@@ -28,7 +28,7 @@ from dpsynth_core import watermark as wm
 from dpsynth_core.errors import ConfigError
 from dpsynth_core.governance import Governance, watermark_seed
 
-from .ledger import WITHDRAWN_STATUS, _now
+from .ledger import LEDGER_TABLE, WITHDRAWN_STATUS, _now
 
 
 class ReleaseGovernance:
@@ -82,9 +82,9 @@ def refuse_unservable(book, stored, governance: Governance, model_name: str, now
         now: the decision time (default: now, UTC).
     """
     again = f"--vars '{{dpsynth_refresh: [{model_name}]}}'"
-    withdrawn = book.con.execute(f"SELECT finished_at, error FROM {book.location.ledger} WHERE release_id = ? AND "
-                                 "status = ? ORDER BY finished_at LIMIT 1",
-                                 [stored.release_id, WITHDRAWN_STATUS]).fetchall()
+    withdrawn = book.store.select(book.location, LEDGER_TABLE, ["finished_at", "error"],
+                                  {"release_id": stored.release_id, "status": WITHDRAWN_STATUS},
+                                  order_by=["finished_at"], limit=1)
     if withdrawn:
         at, note = withdrawn[0]
         raise ConfigError(f"the stored release {stored.release_id} of this model was withdrawn at {at:%Y-%m-%d %H:%M} "

@@ -26,10 +26,12 @@ Governance events are ledger rows too, never charged: 'published' (a `dpsynth_re
 Composition across releases is done in rho (zCDP adds rho; conversion deltas add), with
 `dpsynth_core.accounting.composition.compose`, and reported both ways (composed epsilon and the plain sum).
 
-Atomicity: DuckDB's snapshot isolation lets two concurrent appends both commit, so a cap check inside a transaction is
-not enough on its own (write skew). A DuckDB file has one writing process, and dbt runs models as threads of that
-process, so a process-wide lock around check-and-insert-and-commit serialises reservations; write-write conflicts
-(catalog changes by other threads) are retried.
+I/O goes through a warehouse store (`dbt_dpsynth.stores`): every function takes a DB-API connection (DuckDB: the CLI,
+dbt-duckdb) or a Snowpark Session (dbt-snowflake), or a store (`store_for`). No SQL text is written here.
+
+Atomicity: the cap check and the reserved row are one `WarehouseStore.serialised` step, so no other reservation
+interleaves with them (DuckDB: a process-wide lock around BEGIN ... COMMIT, because snapshot isolation alone admits
+write skew; Snowflake: a transaction holding the lock table's lock; see `stores/sql.py` and `stores/snowpark.py`).
 
 Columns: one list for this module and the on-run-start hook, `dbt_dpsynth/macros/dpsynth_warehouse_tables.sql`
 (read here through `dbt_dpsynth.tables`); the DDL comes from it through the connection's `Dialect`.
@@ -41,8 +43,6 @@ import dataclasses
 import datetime as _dt
 import json
 import math
-import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
@@ -53,6 +53,7 @@ from dpsynth_core.errors import BudgetExceededError, ConfigError, public_message
 from dpsynth_core.measurement.engine import Dialect
 
 from .engines import dialect as engine_dialect
+from .stores import NOT_NULL, store_for
 from .tables import APPROVALS, CAPS, INVOCATIONS, LEDGER, LOCATIONS, MODELS
 
 LEDGER_TABLE = LEDGER.table
@@ -72,9 +73,10 @@ WITHDRAWN_STATUS = "withdrawn"    # a release withdrawn (`dpsynth_withdraw`): it
 EVENT_STATUSES = (PUBLISHED_STATUS, DROPPED_STATUS, WITHDRAWN_STATUS)
 # `Ledger.reserve(request)` without an explicit cap reads the key's cap in force inside the reservation transaction.
 CAP_IN_FORCE = object()
+# what composition and the policy read of a charged ledger row
+_CHARGE_KEYS = ("rho", "delta", "delta_conversion", "epsilon", "accountant", "epsilon_other", "started_at",
+                "release_type")
 _CAP_TOLERANCE = 1e-9          # float round-off when a release lands exactly on its cap
-_RETRIES = 8
-_LOCK = threading.Lock()
 
 
 def _now() -> _dt.datetime:
@@ -141,54 +143,16 @@ def governance_columns(governance: Mapping[str, Any] | None) -> dict[str, Any]:
             "watermark_fingerprint": mark.get("key_fingerprint")}
 
 
-def _is_retryable(err: Exception) -> bool:
-    import duckdb
-
-    return isinstance(err, duckdb.TransactionException) or "conflict" in str(err).lower()
-
-
-def _in_transaction(con, work):
-    """Run `work(con)` in BEGIN/COMMIT, retrying write-write conflicts with a short backoff."""
-    for attempt in range(_RETRIES):
-        con.execute("BEGIN TRANSACTION")
-        try:
-            result = work(con)
-            con.execute("COMMIT")
-            return result
-        except Exception as err:  # noqa: BLE001 - rolled back and re-raised unless it is a retryable conflict
-            try:
-                con.execute("ROLLBACK")
-            except Exception:  # noqa: BLE001 - a failed COMMIT has already ended the transaction
-                pass
-            if attempt + 1 < _RETRIES and _is_retryable(err):
-                time.sleep(0.05 * (2 ** attempt))
-                continue
-            raise
-
-
 def _columns_of(con, location: LedgerLocation, table: str) -> set[str]:
-    catalog = "AND table_catalog = ?" if location.database else ""
-    rows = con.execute(f"SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-                       f"{catalog}", [location.schema, table] + ([location.database] if location.database else []))
-    return {str(r[0]).lower() for r in rows.fetchall()}
+    return store_for(con).columns_of(location, table)
 
 
 def ensure_tables(con, location: LedgerLocation) -> None:
     """Create the ledger tables if missing and add the columns an older version's tables lack (Python fallback of
     the `on_run_start` hook; idempotent)."""
-    tables = ((LEDGER, location.ledger), (CAPS, location.caps), (INVOCATIONS, location.invocations),
-              (MODELS, location.models), (LOCATIONS, location.qualify(LOCATIONS.table)),
-              (APPROVALS, location.approvals))
-
-    def work(c):
-        c.execute(f"CREATE SCHEMA IF NOT EXISTS {location.schema_name}")
-        for table, qualified in tables:
-            c.execute(table.create_sql(location.dialect, qualified))
-            for statement in table.add_columns_sql(location.dialect, qualified, _columns_of(c, location, table.table)):
-                c.execute(statement)
-
-    with _LOCK:
-        _in_transaction(con, work)
+    store = store_for(con)
+    for table in (LEDGER, CAPS, INVOCATIONS, MODELS, LOCATIONS, APPROVALS):
+        store.ensure_table(location, table)
 
 
 def locate(con, *, invocation_id: str | None, database: str | None, default_schema: str,
@@ -218,35 +182,27 @@ def locate(con, *, invocation_id: str | None, database: str | None, default_sche
 
 
 def _schemas_with(con, table: str, database: str | None) -> list[str]:
-    catalog_filter = "AND table_catalog = ?" if database else ""
-    params: list[Any] = [table] + ([database] if database else [])
-    return [r[0] for r in con.execute(
-        f"SELECT DISTINCT table_schema FROM information_schema.tables WHERE table_name = ? {catalog_filter} "
-        "ORDER BY 1", params).fetchall()]
+    return store_for(con).schemas_with(table, database)
 
 
 def _has_table(con, location: LedgerLocation, table: str) -> bool:
-    return location.schema in _schemas_with(con, table, location.database)
+    return store_for(con).has_table(location, table)
 
 
 def invocation_recorded(con, location: LedgerLocation, invocation_id: str | None) -> bool:
     """Whether the package's on-run-start hook (or `record_invocation`) recorded this invocation here."""
     if not invocation_id or not _has_table(con, location, INVOCATIONS_TABLE):
         return False
-    rows = con.execute(f"SELECT count(*) FROM {location.invocations} WHERE invocation_id = ?",
-                       [invocation_id]).fetchall()
-    return bool(rows[0][0])
+    return bool(store_for(con).select(location, INVOCATIONS_TABLE, ["invocation_id"], {"invocation_id": invocation_id},
+                                      limit=1))
 
 
 def record_invocation(con, location: LedgerLocation, invocation_id: str, refresh: Sequence[str] = (),
                       recorded_by: str | None = None) -> None:
     """Python equivalent of the hook's invocation row (tests, non-dbt callers): id, time, who, `dpsynth_refresh`."""
-    def work(c):
-        c.execute(f"INSERT INTO {location.invocations} (invocation_id, started_at, recorded_by, refresh_json) "
-                  "VALUES (?, ?, ?, ?)", [invocation_id, _now(), recorded_by, json.dumps(list(refresh))])
-
-    with _LOCK:
-        _in_transaction(con, work)
+    row = {"invocation_id": invocation_id, "started_at": _now(), "recorded_by": recorded_by,
+           "refresh_json": json.dumps(list(refresh))}
+    store_for(con).serialised(lambda s: s.insert(location, INVOCATIONS, [row]), location)
 
 
 def refresh_requests(con, location: LedgerLocation, invocation_id: str | None) -> list[str]:
@@ -254,8 +210,8 @@ def refresh_requests(con, location: LedgerLocation, invocation_id: str | None) -
     if not invocation_recorded(con, location, invocation_id):
         return []
     out: list[str] = []
-    for (text,) in con.execute(f"SELECT refresh_json FROM {location.invocations} WHERE invocation_id = ?",
-                               [invocation_id]).fetchall():
+    for (text,) in store_for(con).select(location, INVOCATIONS_TABLE, ["refresh_json"],
+                                         {"invocation_id": invocation_id}):
         out += [str(n) for n in json.loads(text or "[]")]
     return out
 
@@ -285,14 +241,27 @@ def cap_history(con, location: LedgerLocation) -> list[CapChange]:
     """Every recorded cap change, oldest first."""
     if not _has_table(con, location, CAPS_TABLE):
         return []
-    have = _columns_of(con, location, CAPS_TABLE)
-    optional = [c if c in have else f"NULL AS {c}"
-                for c in ("previous_cap_epsilon", "source", "recorded_by", "policy_json")]
-    rows = con.execute(f"SELECT budget_key, cap_epsilon, {', '.join(optional)}, recorded_at, invocation_id "
-                       f"FROM {location.caps} WHERE budget_key IS NOT NULL AND cap_epsilon IS NOT NULL "
-                       "ORDER BY recorded_at").fetchall()
-    return [CapChange(str(k), float(c), None if p is None else float(p), at, src, who, inv, pol)
-            for k, c, p, src, who, pol, at, inv in rows]
+    store = store_for(con)
+    have = store.columns_of(location, CAPS_TABLE)   # a caps table an older version made lacks the optional columns
+    names = ["budget_key", "cap_epsilon", "previous_cap_epsilon", "source", "recorded_by", "policy_json",
+             "recorded_at", "invocation_id"]
+    present = [n for n in names if n in have]
+    rows = store.select(location, CAPS_TABLE, present, {"budget_key": NOT_NULL, "cap_epsilon": NOT_NULL},
+                        order_by=["recorded_at"])
+    full = [dict(zip(present, r, strict=True)) for r in rows]
+    return [CapChange(str(r["budget_key"]), float(r["cap_epsilon"]),
+                      None if r.get("previous_cap_epsilon") is None else float(r["previous_cap_epsilon"]),
+                      r.get("recorded_at"), r.get("source"), r.get("recorded_by"), r.get("invocation_id"),
+                      r.get("policy_json")) for r in full]
+
+
+def _ledger_caps(con, location: LedgerLocation) -> list[tuple[str, float]]:
+    """(budget_key, cap) of every ledger row that carries a cap, oldest first."""
+    if not _has_table(con, location, LEDGER_TABLE):
+        return []
+    rows = store_for(con).select(location, LEDGER_TABLE, ["budget_key", "cap_epsilon"],
+                                 {"budget_key": NOT_NULL, "cap_epsilon": NOT_NULL}, order_by=["started_at"])
+    return [(str(k), float(c)) for k, c in rows]
 
 
 def caps_in_force(con, location: LedgerLocation) -> dict[str, float]:
@@ -300,10 +269,8 @@ def caps_in_force(con, location: LedgerLocation) -> dict[str, float]:
     its ledger rows (a release capped by an older version, or by a config the history never saw) keeps that cap: a
     key that has ever had a cap is never treated as uncapped."""
     caps: dict[str, float] = {}
-    if _has_table(con, location, LEDGER_TABLE):
-        for key, cap in con.execute(f"SELECT budget_key, cap_epsilon FROM {location.ledger} WHERE budget_key IS NOT "
-                                    "NULL AND cap_epsilon IS NOT NULL ORDER BY started_at").fetchall():
-            caps[str(key)] = float(cap)
+    for key, cap in _ledger_caps(con, location):
+        caps[key] = cap
     for change in cap_history(con, location):
         caps[change.budget_key] = change.cap_epsilon   # later rows win
     return caps
@@ -314,10 +281,8 @@ def policies_in_force(con, location: LedgerLocation) -> dict[str, BudgetPolicy]:
     (its `policy_json`, or a lifetime cap when it has none), else the newest cap on one of its ledger rows. A key that
     has ever had a policy keeps it until a later row for that key replaces it."""
     policies: dict[str, BudgetPolicy] = {}
-    if _has_table(con, location, LEDGER_TABLE):
-        for key, cap in con.execute(f"SELECT budget_key, cap_epsilon FROM {location.ledger} WHERE budget_key IS NOT "
-                                    "NULL AND cap_epsilon IS NOT NULL ORDER BY started_at").fetchall():
-            policies[str(key)] = BudgetPolicy(str(key), float(cap))
+    for key, cap in _ledger_caps(con, location):
+        policies[key] = BudgetPolicy(key, cap)
     for change in cap_history(con, location):
         policies[change.budget_key] = change.policy   # later rows win
     return policies
@@ -357,16 +322,11 @@ def record_caps(con, location: LedgerLocation, invocation_id: str | None, caps: 
             if old is None or old.to_dict() != policy.to_dict():
                 changes.append(CapChange(key, policy.lifetime, old.lifetime if old else None, now, source,
                                          recorded_by, invocation_id, text))
-        if changes:
-            c.executemany(
-                f"INSERT INTO {location.caps} (invocation_id, budget_key, cap_epsilon, recorded_at, "
-                "previous_cap_epsilon, source, recorded_by, policy_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(ch.invocation_id, ch.budget_key, ch.cap_epsilon, ch.recorded_at, ch.previous_cap_epsilon,
-                  ch.source, ch.recorded_by, ch.policy_json) for ch in changes])
+        c.insert(location, CAPS, [{f.name: getattr(ch, f.name) for f in dataclasses.fields(ch)}
+                                  for ch in changes])
         return changes
 
-    with _LOCK:
-        return _in_transaction(con, work)
+    return store_for(con).serialised(work, location)
 
 
 def validate_caps(caps: Mapping[str, Any] | None, *, where: str) -> dict[str, Any]:
@@ -447,24 +407,22 @@ class Reuse:
 
 
 class Ledger:
-    """Ledger I/O on one DuckDB connection (use a dedicated cursor: each call commits on its own)."""
+    """Ledger I/O on one warehouse session (a DuckDB connection: use a dedicated cursor, each call commits on its own;
+    a Snowpark Session; or a store). `con` is what was passed, `store` the warehouse store on it."""
 
     def __init__(self, con, location: LedgerLocation):
-        self.con = con
+        self.store = store_for(con)
+        self.con = self.store.session   # the raw connection or Session (reports and tests read through it)
         self.location = location
 
     def charged(self, budget_key: str) -> list[dict[str, Any]]:
         """Every charged row of `budget_key` (all statuses count), as composition entries."""
-        return self._charged(self.con, budget_key)
+        return self._charged(self.store, budget_key)
 
     def _charged(self, con, budget_key: str) -> list[dict[str, Any]]:
-        marks = ", ".join("?" for _ in CHARGED_STATUSES)
-        keys = ("rho", "delta", "delta_conversion", "epsilon", "accountant", "epsilon_other", "started_at",
-                "release_type")
-        rows = con.execute(
-            f"SELECT {', '.join(self.location.quote(k) for k in keys)} FROM {self.location.ledger} "
-            f"WHERE budget_key = ? AND status IN ({marks})", [budget_key, *CHARGED_STATUSES]).fetchall()
-        return [dict(zip(keys, r, strict=True)) for r in rows]
+        rows = store_for(con).select(self.location, LEDGER_TABLE, _CHARGE_KEYS,
+                                     {"budget_key": budget_key, "status": CHARGED_STATUSES})
+        return [dict(zip(_CHARGE_KEYS, r, strict=True)) for r in rows]
 
     def _policy(self, con, budget_key: str | None, cap_epsilon: Any) -> BudgetPolicy | None:
         if not budget_key:
@@ -506,8 +464,7 @@ class Ledger:
             self._insert(c, res)
             return res
 
-        with _LOCK:
-            return _in_transaction(self.con, work)
+        return self.store.serialised(work, self.location)
 
     def _insert(self, con, res: Reservation) -> None:
         r = res.request
@@ -524,10 +481,7 @@ class Ledger:
         })
 
     def _insert_row(self, con, values: Mapping[str, Any]) -> None:
-        names = LEDGER.names
-        quote = self.location.quote
-        con.execute(f"INSERT INTO {self.location.ledger} ({', '.join(quote(n) for n in names)}) "
-                    f"VALUES ({', '.join('?' for _ in names)})", [values.get(n) for n in names])
+        store_for(con).insert(self.location, LEDGER, [values])
 
     def finish_released(self, reservation: Reservation, record: Mapping[str, Any], stored_model=None) -> str:
         """Mark the reservation released with the record's spend breakdown; returns the release id kept.
@@ -551,16 +505,13 @@ class Ledger:
             "accountant": record.get("accountant") or reservation.request.accountant,
             **governance_columns(record.get("governance")),
         }
-        sets = ", ".join(f"{self.location.quote(k)} = ?" for k in values)
 
         def work(c):
             if stored_model is not None:
                 model_store.insert(c, self.location, stored_model)
-            c.execute(f"UPDATE {self.location.ledger} SET {sets} WHERE release_id = ?",
-                      [*values.values(), reservation.release_id])
+            c.update(self.location, LEDGER_TABLE, values, {"release_id": reservation.release_id})
 
-        with _LOCK:
-            _in_transaction(self.con, work)
+        self.store.serialised(work, self.location)
         return release_id
 
     def record_reuse(self, request: ReleaseRequest, release_id: str, rows: int, sample_seed: int | None,
@@ -594,19 +545,15 @@ class Ledger:
             })
             return Reuse(release_id, cap, total.epsilon)
 
-        with _LOCK:
-            return _in_transaction(self.con, work)
+        return self.store.serialised(work, self.location)
 
     def _check_relabel(self, con, policy: BudgetPolicy | None, request: ReleaseRequest, release_id: str) -> None:
         """Per-release caps of the new release type for a stored release served under another type."""
-        rows = con.execute(f"SELECT rho, delta, delta_conversion, epsilon, accountant, epsilon_other, started_at, "
-                           f"release_type FROM {self.location.ledger} WHERE release_id = ? AND status = 'released'",
-                           [release_id]).fetchall()
+        rows = store_for(con).select(self.location, LEDGER_TABLE, _CHARGE_KEYS,
+                                     {"release_id": release_id, "status": "released"})
         if policy is None or not rows or rows[0][7] == request.release_type:
             return
-        keys = ("rho", "delta", "delta_conversion", "epsilon", "accountant", "epsilon_other", "started_at",
-                "release_type")
-        stored = dict(zip(keys, rows[0], strict=True))
+        stored = dict(zip(_CHARGE_KEYS, rows[0], strict=True))
         stored["release_type"] = request.release_type
         decision = evaluate_policy(policy, [], stored, _now())
         refused = tuple(lv for lv in decision.refusals if lv.level.startswith("release_type"))
@@ -628,8 +575,7 @@ class Ledger:
                                  "rho": 0.0, "epsilon_other": 0.0, "started_at": now, "finished_at": now,
                                  "status": status, "error": note, **governance_columns(governance)})
 
-        with _LOCK:
-            _in_transaction(self.con, work)
+        self.store.serialised(work, self.location)
 
     def finish_failed(self, reservation: Reservation, error: BaseException | str) -> None:
         """Mark the reservation failed; it stays charged (data may have been read). The `error` column gets the
@@ -638,15 +584,9 @@ class Ledger:
         self._update(reservation.release_id, {"status": "failed", "finished_at": _now(), "error": message[:4000]})
 
     def _update(self, release_id: str, values: Mapping[str, Any]) -> None:
-        sets = ", ".join(f"{self.location.quote(k)} = ?" for k in values)
-
-        def work(c):
-            c.execute(f"UPDATE {self.location.ledger} SET {sets} WHERE release_id = ?", [*values.values(), release_id])
-
-        with _LOCK:
-            _in_transaction(self.con, work)
+        self.store.serialised(lambda c: c.update(self.location, LEDGER_TABLE, values, {"release_id": release_id}),
+                              self.location)
 
     def rows_for(self, columns: Sequence[str] = ("release_id", "budget_key", "status", "epsilon", "rho")
                  ) -> list[tuple]:
-        names = ", ".join(self.location.quote(c) for c in columns)
-        return self.con.execute(f"SELECT {names} FROM {self.location.ledger} ORDER BY started_at").fetchall()
+        return self.store.select(self.location, LEDGER_TABLE, list(columns), order_by=["started_at"])

@@ -14,6 +14,7 @@ from typing import Any, Mapping, NamedTuple
 from dpsynth_core.errors import ConfigError
 
 from .ledger import LedgerLocation
+from .stores import store_for
 from .tables import LOCATIONS, METRICS
 
 METRICS_TABLE = METRICS.table
@@ -87,14 +88,12 @@ def private_location(con, ledger: LedgerLocation, invocation_id: str | None = No
     recorded), else `<ledger schema>_dpsynth_private` in the ledger's database.
     """
     default = LedgerLocation(ledger.schema + PRIVATE_SUFFIX, ledger.database)
-    catalog_filter = "AND table_catalog = ?" if ledger.database else ""
-    params = [ledger.schema, LOCATIONS_TABLE] + ([ledger.database] if ledger.database else [])
-    if not con.execute(f"SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ? "
-                       f"{catalog_filter}", params).fetchall()[0][0]:
+    store = store_for(con)
+    if not store.has_table(ledger, LOCATIONS_TABLE):
         return default
-    where, args = ("AND invocation_id = ?", [invocation_id]) if invocation_id else ("", [])
-    rows = con.execute(f"SELECT database_name, schema_name FROM {ledger.qualify(LOCATIONS_TABLE)} WHERE role = "
-                       f"'private' {where} ORDER BY recorded_at DESC LIMIT 1", args).fetchall()
+    where = {"role": "private", **({"invocation_id": invocation_id} if invocation_id else {})}
+    rows = store.select(ledger, LOCATIONS_TABLE, ["database_name", "schema_name"], where, order_by=["recorded_at"],
+                        descending=True, limit=1)
     if not rows:
         return default
     database, schema = rows[0]
@@ -131,13 +130,7 @@ def dp_gate_record(record, model: str) -> dict[str, Any]:
 def write_metrics(con, location, records: list[dict[str, Any]], table: str = METRICS_TABLE) -> int:
     """Append metric rows to `table` in the private schema (`location`: `private_location(...)`); creates the schema
     and table when missing. Returns the number of rows written."""
-    qualified = location.qualify(table)
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {location.schema_name}")
-    con.execute(METRICS.create_sql(location.dialect, qualified))
-    if not records:
-        return 0
-    names = METRICS.names
-    marks = ", ".join("?" for _ in names)
-    con.executemany(f"INSERT INTO {qualified} ({', '.join(location.quote(n) for n in names)}) VALUES ({marks})",
-                    [[r.get(n) for n in names] for r in records])
+    store = store_for(con)
+    store.ensure_table(location, METRICS, name=table)
+    store.insert(location, METRICS, records, name=table)
     return len(records)

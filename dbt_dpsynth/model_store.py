@@ -25,7 +25,8 @@ from dpsynth_core.errors import ConfigError
 from dpsynth_core.generators.base import FittedSynthesizer
 from dpsynth_core.serialization import model_from_text
 
-from .tables import MODELS
+from .stores import store_for
+from .tables import LEDGER, MODELS
 
 RELEASED = "released"
 
@@ -77,29 +78,35 @@ def insert(con, location, stored: StoredModel) -> None:
               "generator": stored.generator, "library_version": stored.library_version,
               "sample_seed": int(stored.sample_seed), "rows": int(stored.rows),
               "state_sha256": stored.state_sha256, "state_text": stored.state_text, "created_at": _now()}
-    names = MODELS.names
-    con.execute(f"INSERT INTO {location.models} ({', '.join(location.quote(n) for n in names)}) "
-                f"VALUES ({', '.join('?' for _ in names)})", [values[n] for n in names])
+    store_for(con).insert(location, MODELS, [values])
 
 
 def find_reusable(con, location, *, model: str | None, target_relation: str | None,
                   fingerprint: str) -> ReusableRelease | None:
-    """The newest released row of `model` into `target_relation` with this fingerprint and a stored model."""
-    rows = con.execute(
-        f"SELECT m.release_id, l.finished_at, m.generator, m.sample_seed, m.rows, m.fingerprint "
-        f"FROM {location.models} m JOIN {location.ledger} l ON l.release_id = m.release_id AND l.status = ? "
-        "WHERE m.model IS NOT DISTINCT FROM ? AND m.target_relation IS NOT DISTINCT FROM ? AND m.fingerprint = ? "
-        "ORDER BY l.finished_at DESC LIMIT 1", [RELEASED, model, target_relation, fingerprint]).fetchall()
-    if not rows:
+    """The newest released row of `model` into `target_relation` with this fingerprint and a stored model.
+
+    Two filtered reads joined here (the store has no joins): the model rows with this fingerprint (few: one per
+    release of this model), then their 'released' ledger rows."""
+    store = store_for(con)
+    models = store.select(location, MODELS.table, ["release_id", "generator", "sample_seed", "rows", "fingerprint"],
+                          {"model": model, "target_relation": target_relation, "fingerprint": fingerprint})
+    if not models:
         return None
-    rid, at, generator, seed, n, digest = rows[0]
+    by_id = {str(m[0]): m for m in models}
+    released = store.select(location, LEDGER.table, ["release_id", "finished_at"],
+                            {"release_id": tuple(by_id), "status": RELEASED}, order_by=["finished_at"],
+                            descending=True, limit=1)
+    if not released:
+        return None
+    rid, at = released[0]
+    _, generator, seed, n, digest = by_id[str(rid)]
     return ReusableRelease(str(rid), at, str(generator), int(seed), int(n), str(digest))
 
 
 def load(con, location, release: ReusableRelease) -> FittedSynthesizer:
     """The stored fitted model of `release`, checked against its SHA-256 (ConfigError when it does not match)."""
-    rows = con.execute(f"SELECT state_text, state_sha256 FROM {location.models} WHERE release_id = ? "
-                       "AND fingerprint = ?", [release.release_id, release.fingerprint]).fetchall()
+    rows = store_for(con).select(location, MODELS.table, ["state_text", "state_sha256"],
+                                 {"release_id": release.release_id, "fingerprint": release.fingerprint})
     if len(rows) != 1 or rows[0][0] is None or sha256(rows[0][0]) != rows[0][1]:
         raise ConfigError(f"the stored model of release {release.release_id} in {location.models} is missing or does "
                           "not match its SHA-256; it is not served.",

@@ -43,7 +43,7 @@
   {%- set shown = "'" ~ report_sha256 ~ "'" if report_sha256 is not none else dbt_dpsynth.dpsynth_sha256('record_json') -%}
   {% call statement('dpsynth_approve', fetch_result=False, auto_begin=False) %}
     insert into {{ approvals }}
-      ({% for c in ['approval_id', 'release_id', 'model', 'target_relation', 'approved_by', 'approved_at', 'note', 'shown_kind', 'shown_sha256', 'shown_path', 'source'] %}{{ adapter.quote(c) }}{{ ", " if not loop.last }}{% endfor %})
+      ({% for c in ['approval_id', 'release_id', 'model', 'target_relation', 'approved_by', 'approved_at', 'note', 'shown_kind', 'shown_sha256', 'shown_path', 'source'] %}{{ dbt_dpsynth.dpsynth_column_name(c) }}{{ ", " if not loop.last }}{% endfor %})
     select '{{ approval_id }}', release_id, model, target_relation, '{{ by | replace("'", "''") }}',
            cast('{{ now.isoformat(sep=' ') }}' as timestamp),
            {{ "null" if note is none else "'" ~ (note | string | replace("'", "''")) ~ "'" }},

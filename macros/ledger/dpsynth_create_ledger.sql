@@ -24,20 +24,20 @@
     {% call statement('dpsynth_create_' ~ role, fetch_result=False, auto_begin=False) %}
       create table if not exists {{ relation }} (
         {%- for column in spec['columns'] %}
-        {{ adapter.quote(column[0]) }} {{ dbt_dpsynth.dpsynth_sql_type(column[1]) }}{{ "," if not loop.last }}
+        {{ dbt_dpsynth.dpsynth_column_name(column[0]) }} {{ dbt_dpsynth.dpsynth_sql_type(column[1]) }}{{ "," if not loop.last }}
         {%- endfor %}
       )
     {% endcall %}
     {%- set existing = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
     {%- for column in spec['columns'] if column[0] | lower not in existing %}
       {% call statement('dpsynth_add_' ~ role ~ '_' ~ column[0], fetch_result=False, auto_begin=False) %}
-        alter table {{ relation }} add column {{ adapter.quote(column[0]) }} {{ dbt_dpsynth.dpsynth_sql_type(column[1]) }}
+        alter table {{ relation }} add column {{ dbt_dpsynth.dpsynth_column_name(column[0]) }} {{ dbt_dpsynth.dpsynth_sql_type(column[1]) }}
       {% endcall %}
     {%- endfor %}
   {%- endfor %}
   {% call statement('dpsynth_record_locations', fetch_result=False, auto_begin=False) %}
     insert into {{ locations }} values ('{{ invocation_id }}', 'private',
       {{ "'" ~ (target.database | replace("'", "''")) ~ "'" if target.database else "null" }},
-      '{{ dbt_dpsynth.dpsynth_private_schema() | replace("'", "''") }}', current_timestamp)
+      '{{ dbt_dpsynth.dpsynth_string_literal(dbt_dpsynth.dpsynth_private_schema()) }}', {{ dbt_dpsynth.dpsynth_utc_now_sql() }})
   {% endcall %}
 {% endmacro %}

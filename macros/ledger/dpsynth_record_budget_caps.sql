@@ -78,7 +78,7 @@
   {%- if rows | length > 0 %}
   {% call statement('dpsynth_record_budget_caps', fetch_result=False, auto_begin=False) %}
     insert into {{ caps_table }}
-      ({% for c in ['invocation_id', 'budget_key', 'cap_epsilon', 'recorded_at', 'previous_cap_epsilon', 'source', 'recorded_by', 'policy_json'] %}{{ adapter.quote(c) }}{{ ", " if not loop.last }}{% endfor %})
+      ({% for c in ['invocation_id', 'budget_key', 'cap_epsilon', 'recorded_at', 'previous_cap_epsilon', 'source', 'recorded_by', 'policy_json'] %}{{ dbt_dpsynth.dpsynth_column_name(c) }}{{ ", " if not loop.last }}{% endfor %})
     values {{ rows | join(', ') }}
   {% endcall %}
   {%- endif %}

@@ -17,8 +17,8 @@
   {%- set now = modules.datetime.datetime.now(modules.pytz.utc).replace(tzinfo=none).isoformat(sep=' ') -%}
   {% call statement('dpsynth_record_invocation', fetch_result=False, auto_begin=False) %}
     insert into {{ dbt_dpsynth.dpsynth_ledger_relation('dpsynth_invocations') }}
-      ({{ adapter.quote('invocation_id') }}, {{ adapter.quote('started_at') }}, {{ adapter.quote('recorded_by') }},
-       {{ adapter.quote('refresh_json') }})
+      ({{ dbt_dpsynth.dpsynth_column_name('invocation_id') }}, {{ dbt_dpsynth.dpsynth_column_name('started_at') }}, {{ dbt_dpsynth.dpsynth_column_name('recorded_by') }},
+       {{ dbt_dpsynth.dpsynth_column_name('refresh_json') }})
     values ('{{ invocation_id }}', cast('{{ now }}' as timestamp),
             '{{ dbt_dpsynth.dpsynth_recorded_by() | replace("'", "''") }}',
             '{{ refresh | list | tojson | replace("'", "''") }}')

@@ -15,3 +15,13 @@
   {%- endif -%}
   {{ return(types[logical_type]) }}
 {% endmacro %}
+
+{#- Snowflake: `timestamp` follows the account's TIMESTAMP_TYPE_MAPPING; the ledger stores UTC wall clock, so NTZ. -#}
+{% macro snowflake__dpsynth_sql_type(logical_type) %}
+  {{ return({'timestamp': 'timestamp_ntz'}.get(logical_type) or dbt_dpsynth.default__dpsynth_sql_type(logical_type)) }}
+{% endmacro %}
+
+{#- Spark: `varchar` needs a length there; `string` is its text type. -#}
+{% macro spark__dpsynth_sql_type(logical_type) %}
+  {{ return({'string': 'string'}.get(logical_type) or dbt_dpsynth.default__dpsynth_sql_type(logical_type)) }}
+{% endmacro %}

@@ -29,5 +29,5 @@
         ~ (" watermark=" ~ mark['key_fingerprint'] if mark.get('key_fingerprint') else "")
         ~ (" terms=[" ~ gov['terms_text'] ~ "]" if gov.get('terms_text') else "") -%}
   {%- endif -%}
-  {{ return(text | replace("'", "''")) }}
+  {{ return(dbt_dpsynth.dpsynth_string_literal(text)) }}
 {% endmacro %}

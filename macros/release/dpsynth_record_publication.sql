@@ -34,7 +34,7 @@
       'watermark_fingerprint': "null" if not (gov.get('watermark') or {}).get('key_fingerprint') else "'" ~ gov['watermark']['key_fingerprint'] ~ "'"} -%}
   {% call statement('dpsynth_record_publication', fetch_result=False) %}
     insert into {{ dbt_dpsynth.dpsynth_ledger_relation('dpsynth_ledger') }}
-      ({% for c in values %}{{ adapter.quote(c) }}{{ ", " if not loop.last }}{% endfor %})
+      ({% for c in values %}{{ dbt_dpsynth.dpsynth_column_name(c) }}{{ ", " if not loop.last }}{% endfor %})
     values ({{ values.values() | join(', ') }})
   {% endcall %}
 {% endmacro %}
