@@ -75,6 +75,8 @@ test: unit integration
 lint: venv
 	$(BIN)/ruff check .
 
+# The benchmark (bench/run.py; docs/benchmarks.md). The other scripts in bench/ (timing of one deep release, of one
+# evaluation, width, gate calibration) run by hand: bench/README.md lists them.
 bench: venv
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 

@@ -1,6 +1,6 @@
 """Wall time of one full evaluation on nassCDS (not a test; run by hand):
 
-    .venv/bin/python tests/evaluation/bench_evaluate_nasscds.py [CSV]
+    .venv/bin/python bench/timing_evaluate_nasscds.py [CSV]
 
 Real = nassCDS split 80/20 into train (20,974 rows) and holdout (5,243); synthetic = 26,217 rows from MST at
 epsilon 1 trained on the train part. Prints the evaluation's wall time, the machine's load and the report's verdicts.
@@ -9,14 +9,18 @@ epsilon 1 trained on the train part. Prints the evaluation's wall time, the mach
 import os
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from dpsynth_core.api import synthesize_table
-from dpsynth_core.config import SynthesisConfig
-from dpsynth_core.evaluation import evaluate
-from dpsynth_core.measurement.pandas_engine import PandasEngine
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dpsynth_core.api import synthesize_table  # noqa: E402
+from dpsynth_core.config import SynthesisConfig  # noqa: E402
+from dpsynth_core.evaluation import evaluate  # noqa: E402
+from dpsynth_core.measurement.pandas_engine import PandasEngine  # noqa: E402
 
 
 def main(path: str = "/work/shared/data/nassCDS.csv") -> None:
