@@ -4,7 +4,8 @@
   FILE` (dbt_dpsynth/budget_status.py; integration_tests/check_budget_status.py compares them after `make demo`).
   spent_epsilon is the ledger's own composition: the `cumulative_epsilon` the ledger computed (rho-composition of every
   charged row of the key, dpsynth_core.accounting.composition) and committed with the key's newest charge. Charged
-  statuses: reserved, released, failed ('reused' rows are counted apart and never charged).
+  statuses: reserved, released, failed ('reused' rows are counted apart and never charged). A key's budget policy
+  and its per-window spend are shown by `dpsynth budget` only (zCDP composition within a window is not this view's).
 -#}
 {{ config(materialized='view') }}
 {%- set ledger = dbt_dpsynth.dpsynth_ledger_relation('dpsynth_ledger') %}

@@ -152,7 +152,7 @@ def render_package_view(name: str) -> str:
             return f'"main"."{table}"'
 
         @staticmethod
-        def dpsynth_utc_now():
+        def dpsynth_utc_now_sql():
             return "timezone('UTC', now())"
 
     class Adapter:
@@ -186,10 +186,13 @@ def test_the_package_views_show_what_dpsynth_budget_shows(ledger_db):
     view = {r[0]: dict(zip(columns, r, strict=True))
             for r in con.execute("SELECT * FROM main.dpsynth_budget_status").fetchall()}
     status = {s.budget_key: dataclasses.asdict(s) for s in B.budget_status(con, loc)}
-    assert columns == [*status["patients"], "as_of"] and sorted(view) == sorted(status)
+    # a key's budget policy and per-window spend (zCDP composition within each window) are `dpsynth budget`'s and
+    # `budget_status`'s only: the view leaves them out
+    shared = [c for c in status["patients"] if c not in ("policy_json", "windows_json")]
+    assert columns == [*shared, "as_of"] and sorted(view) == sorted(status)
     for key, expected in status.items():
         got = view[key]
-        for column, value in expected.items():
+        for column, value in ((c, expected[c]) for c in shared):
             assert got[column] == (pytest.approx(value) if isinstance(value, float) else value), (key, column)
     assert view["patients"]["releases"] == 3 and view["patients"]["reused"] == 1
     assert view["patients"]["cap_epsilon"] == 6.0 and view["orders"]["cap_epsilon"] == 7.5
