@@ -1,4 +1,5 @@
-"""Fitted models kept for reuse: the table `dpsynth_models` beside the ledger (the private schema).
+"""Fitted models kept for reuse: the table `dpsynth_models` in the ledger's schema (a fitted model is post-processing of
+DP measurements, so it carries no more than the release; its settings and fingerprint are public).
 
 One row per released ledger row: the release's fingerprint (`dbt_dpsynth.fingerprint`), the sampling seed and row
 count it was sampled with, and the fitted model as text (`dpsynth_core.serialization.model_to_text`: JSON plus the
