@@ -36,7 +36,7 @@
         || printf('%.4g', try_cast(regexp_extract(table_comment, ' cumulative_epsilon=([^ ]+)', 1) as double))
         || coalesce(' of cap ' || printf('%g', try_cast(nullif(regexp_extract(table_comment, ' cap_epsilon=([^ ]+)', 1), '') as double)), ' (no cap)')",
        'the budget key and its composed epsilon after the release, against its cap'),
-      ('dpsynth_report', 'dpsynth release report', "nullif(regexp_extract(table_comment, ' report=(.+?)(?: released_from=|$)', 1), '')",
+      ('dpsynth_report', 'dpsynth release report', "nullif(regexp_extract(table_comment, ' report=([^ ]+)', 1), '')",
        'the release report (HTML; sensitive where the release was evaluated), relative to the dbt project directory'),
   ] -%}
   select dpsynth_catalog.*
