@@ -83,7 +83,7 @@ def _numeric_bins(p: Prepared, column: str, n_bins: int) -> tuple[list[str], lis
     if not hi > lo:
         lo, hi = lo - 0.5, hi + 0.5
     edges = np.linspace(lo, hi, n_bins + 1)
-    labels = [f"[{a:.4g}, {b:.4g})" for a, b in zip(edges[:-1], edges[1:])] + [NULL_LABEL]
+    labels = [f"[{a:.4g}, {b:.4g})" for a, b in zip(edges[:-1], edges[1:], strict=True)] + [NULL_LABEL]
     return labels, [float(e) for e in edges], _labeller(edges, labels, lo)
 
 

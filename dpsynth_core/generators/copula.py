@@ -165,8 +165,8 @@ def latent_correlation(sums: np.ndarray, probs: list[np.ndarray], scores: list[n
                        ) -> np.ndarray:
     """Post-processing: noisy off-diagonal score sums -> latent Gaussian correlation (module doc, step 4)."""
     d = len(probs)
-    mean = np.array([float(np.dot(p, s)) for p, s in zip(probs, scores)])
-    var = np.array([float(np.dot(p, s * s)) for p, s in zip(probs, scores)]) - mean ** 2
+    mean = np.array([float(np.dot(p, s)) for p, s in zip(probs, scores, strict=True)])
+    var = np.array([float(np.dot(p, s * s)) for p, s in zip(probs, scores, strict=True)]) - mean ** 2
     var = np.maximum(var, 1e-3)
     iu = np.triu_indices(d, k=1)
     cov = sums / rows - mean[iu[0]] * mean[iu[1]]
@@ -219,7 +219,7 @@ class FittedCopula(FittedSynthesizer):
                               fix="re-fit the model with this version of dbt-dpsynth.")
         offsets = np.cumsum([0] + list(meta["sizes"]))
         flat = np.asarray(arrays["probabilities"], dtype=float)
-        probs = [flat[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+        probs = [flat[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
         return cls(TableDomain.from_state(meta["domain"]), probs, np.asarray(arrays["correlation"]), meta["rows"])
 
 
