@@ -296,7 +296,8 @@ class TableSpec:
         with open(path) as fh:
             raw = yaml.safe_load(fh) or {}
         if not isinstance(raw, dict):
-            raise SpecError(f"spec file {path} is not a mapping.", table=name, fix="write `columns: {col: {kind: ...}}`.")
+            raise SpecError(f"spec file {path} is not a mapping.", table=name,
+                            fix="write `columns: {col: {kind: ...}}`.")
         return cls.from_dict(name, raw.get("columns", raw), schema)
 
     def to_dict(self, declared_only: bool = False) -> dict[str, Any]:

@@ -89,7 +89,8 @@ class _Objective:
     junction-tree clique that contains it.
     """
 
-    def __init__(self, domain: Domain, measurements: Sequence[Measurement], cliques: tuple[tuple[str, ...], ...], total: float):
+    def __init__(self, domain: Domain, measurements: Sequence[Measurement], cliques: tuple[tuple[str, ...], ...],
+                 total: float):
         self.total = total
         self.tree = build_junction_tree(domain, cliques)
         self.calibration = CalibrationPlan(self.tree, cliques)
@@ -229,7 +230,8 @@ def _initial_potentials(
         raise ValueError(f"warm_start model has domain {warm_start.domain.attrs}, expected {domain.attrs}")
     for old, factor in zip(warm_start.cliques, warm_start.potentials, strict=True):
         if not any(set(old) <= set(c) for c in cliques):
-            raise ValueError(f"warm_start clique {old} is in no clique of the new model; measure it again or start cold")
+            raise ValueError(f"warm_start clique {old} is in no clique of the new model; "
+                             "measure it again or start cold")
         k = _smallest_superset(domain, cliques, old)
         theta[k] += factor.values.reshape(broadcast_shape(domain, old, cliques[k]))
     return theta

@@ -159,7 +159,8 @@ class GraphicalModel:
             joint = self.clique_marginals[node].values
             sep_table = AxisSum(joint.shape, tuple(i for i, a in enumerate(clique) if a not in sep))(joint)
             with np.errstate(divide="ignore", invalid="ignore"):
-                cache[node] = Factor(self.clique_marginals[node].domain, np.where(sep_table > 0, joint / sep_table, 0.0))
+                cache[node] = Factor(self.clique_marginals[node].domain,
+                                     np.where(sep_table > 0, joint / sep_table, 0.0))
         return cache[node]
 
     # --- sampling ----------------------------------------------------------------------------
@@ -211,7 +212,8 @@ class GraphicalModel:
         domain = Domain(tuple(meta["attrs"]), tuple(meta["shape"]))
         cliques = tuple(tuple(c) for c in meta["cliques"])
         potentials = tuple(
-            Factor(domain.project(c), np.asarray(arrays[f"potential_{k}"], dtype=np.float64)) for k, c in enumerate(cliques)
+            Factor(domain.project(c), np.asarray(arrays[f"potential_{k}"], dtype=np.float64))
+            for k, c in enumerate(cliques)
         )
         return cls(domain, cliques, potentials, float(meta["total"]))
 

@@ -27,7 +27,8 @@ def test_measurement_order_of_axes_is_respected(joint, domain):
 
 def test_loss_decreases_and_fit_improves_with_iterations(joint, domain):
     rng = np.random.default_rng(3)
-    noisy = [Measurement(c, joint.project(c).values + rng.normal(0, 5.0, joint.project(c).values.shape), 5.0) for c in CYCLE]
+    noisy = [Measurement(c, joint.project(c).values + rng.normal(0, 5.0, joint.project(c).values.shape), 5.0)
+             for c in CYCLE]
     losses = []
     model = estimate(domain, noisy, total=1000.0, iters=200, callback=lambda i, loss: losses.append(loss))
     assert 1 <= len(losses) <= 200  # stops early once no step lowers the loss

@@ -88,7 +88,10 @@ def _floored(weights: np.ndarray) -> np.ndarray:
 
 def dp_cdf_knots(x_edges: np.ndarray, noisy_counts: np.ndarray, total: float | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Knots (x, u) of a piecewise-linear CDF from noisy bin counts (Norm-Sub to `total`, tiny floor; post-processing)."""
+    """Knots (x, u) of a piecewise-linear CDF from noisy bin counts.
+
+    Norm-Sub to `total`, tiny floor; post-processing.
+    """
     weights = _floored(norm_sub(noisy_counts, total))
     u = np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
     u[-1] = 1.0
