@@ -111,7 +111,8 @@ def main() -> None:
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         result = json.loads(out.strip().splitlines()[-1]) if proc.returncode == 0 else {
             "ok": False, "error": err.strip().splitlines()[-1] if err.strip() else f"exit {proc.returncode}"}
-        result.update(wall_s=round(wall, 1), peak_mb=round(peak_mb), table=f"{args.rows} x 55", generator=args.generator)
+        result.update(wall_s=round(wall, 1), peak_mb=round(peak_mb), table=f"{args.rows} x 55",
+                      generator=args.generator)
         print(json.dumps(result, indent=1))
 
 

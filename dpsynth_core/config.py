@@ -18,7 +18,9 @@ MAX_ROWS = 100_000_000   # the most rows one release may ask for (sampled in mem
 def _known_generator(name: str) -> str | None:
     from .generators.base import available_generators
 
-    return None if name in available_generators() else f"names an unknown generator (use one of {available_generators()})"
+    if name in available_generators():
+        return None
+    return f"names an unknown generator (use one of {available_generators()})"
 
 
 @dataclass

@@ -105,9 +105,13 @@ def _marginal_dict(m: MarginalForecast) -> dict[str, Any]:
             "sampling_tvd": m.sampling_tvd, "relative_noise": m.relative_noise}
 
 
-def planned_codes(col: ColumnSpec, options: PreprocessOptions = PreprocessOptions(),
+def planned_codes(col: ColumnSpec, options: PreprocessOptions | None = None,
                   assumed_categories: int = DEFAULT_ASSUMED_CATEGORIES) -> ColumnPlan:
-    """Codes a column will have, from its spec alone (mirrors `preprocessing.domains`; other and null codes counted)."""
+    """Codes a column will have, from its spec alone (mirrors `preprocessing.domains`; other and null codes counted).
+
+    `options` (None: `PreprocessOptions()`) gives the bin and category limits.
+    """
+    options = options if options is not None else PreprocessOptions()
     null = int(col.nullable is not False)   # undeclared: a DP test may add a null code; plan for one
     stages = tuple(planned_stages(col, options.max_integer_bins))
     if col.kind == ColumnKind.BOOLEAN:
@@ -142,7 +146,7 @@ def _marginal(columns: tuple[str, ...], cells: int, sigma: float, rows: int) -> 
 
 
 def forecast(spec: TableSpec, config: SynthesisConfig, rows: int, rows_public: bool = True,
-             preprocess: PreprocessOptions = PreprocessOptions(),
+             preprocess: PreprocessOptions | None = None,
              assumed_categories: int = DEFAULT_ASSUMED_CATEGORIES) -> Forecast:
     """Expected noise of a marginal generator's measurements for `spec` at `config`'s epsilon on `rows` rows.
 
@@ -150,10 +154,12 @@ def forecast(spec: TableSpec, config: SynthesisConfig, rows: int, rows_public: b
         spec: declared column specs (every column's kind known; identifiers are not modelled).
         config: the release settings (validated here); `config.generator` must be a marginal generator.
         rows: the table's row count, public (declared) or an assumption (`rows_public=False`).
+        preprocess: preprocessing options (bin and category limits); None means `PreprocessOptions()`.
         assumed_categories: categories assumed for a categorical column without declared categories.
     Returns:
         A `Forecast` (noise std per measured marginal, its expected TVD, the sampling error for comparison).
     """
+    preprocess = preprocess if preprocess is not None else PreprocessOptions()
     config.validate()
     if config.generator not in MARGINAL_GENERATORS:
         raise ValueError(f"forecast covers {MARGINAL_GENERATORS}, not {config.generator!r}")

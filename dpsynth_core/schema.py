@@ -168,7 +168,7 @@ class ColumnSpec:
                 refuse(f"lower={lower} is not below upper={upper}.", "declare lower < upper.")
         if isinstance(bins, tuple):
             edges = tuple(_to_number(b, table=table, column=name, what="bins edge") for b in bins)
-            if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
+            if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
                 refuse("bin edges must be at least two strictly increasing numbers.", "write e.g. "
                        "`bins: [0, 10, 20, 50]`.")
             if lower is None:
@@ -296,7 +296,8 @@ class TableSpec:
         with open(path) as fh:
             raw = yaml.safe_load(fh) or {}
         if not isinstance(raw, dict):
-            raise SpecError(f"spec file {path} is not a mapping.", table=name, fix="write `columns: {col: {kind: ...}}`.")
+            raise SpecError(f"spec file {path} is not a mapping.", table=name,
+                            fix="write `columns: {col: {kind: ...}}`.")
         return cls.from_dict(name, raw.get("columns", raw), schema)
 
     def to_dict(self, declared_only: bool = False) -> dict[str, Any]:

@@ -110,7 +110,7 @@ def _measure(data, cliques, sigma, rng, weights=None):
         weights = np.ones(len(cliques))
     weights = np.array(weights) / np.linalg.norm(weights)
     out = []
-    for proj, wgt in zip(cliques, weights):
+    for proj, wgt in zip(cliques, weights, strict=True):
         x = data.project(proj).datavector()
         y = x + rng.normal(loc=0, scale=sigma / wgt, size=x.size)
         out.append(LinearMeasurement(y, proj, sigma / wgt))

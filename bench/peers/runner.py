@@ -33,8 +33,14 @@ warnings.filterwarnings("ignore")
 
 
 def _transformer(columns, style):
-    from snsynth.transform import (BinTransformer, ChainTransformer, LabelTransformer, MinMaxTransformer,
-                                   OneHotEncoder, TableTransformer)
+    from snsynth.transform import (
+        BinTransformer,
+        ChainTransformer,
+        LabelTransformer,
+        MinMaxTransformer,
+        OneHotEncoder,
+        TableTransformer,
+    )
 
     out = []
     for col in columns:

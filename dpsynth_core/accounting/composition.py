@@ -44,4 +44,5 @@ def compose(releases: Iterable[Mapping[str, Any]]) -> Composition:
         naive += float(r.get("epsilon") or 0.0)
     eps_zcdp = cdp_eps(rho, min(delta_conv, 0.5)) if rho > 0 and delta_conv > 0 else (math.inf if rho > 0 else 0.0)
     # Both rho-composition and basic composition are valid bounds: report the tighter one.
-    return Composition(epsilon=min(eps_zcdp + eps_other, naive) if n else 0.0, delta=delta_total, rho=rho, epsilon_naive_sum=naive, releases=n)
+    return Composition(epsilon=min(eps_zcdp + eps_other, naive) if n else 0.0, delta=delta_total, rho=rho,
+                       epsilon_naive_sum=naive, releases=n)

@@ -120,5 +120,6 @@ class BudgetPlan:
         if self.dpsgd is not None:
             nodes.append({"label": "dp-sgd", "parent": "release", "accountant": "opacus", "rho": None,
                           "epsilon": self.dpsgd.epsilon, "delta": self.dpsgd.delta,
-                          "share": self.dpsgd.epsilon / self.epsilon, **({"spent": dpsgd_spent} if dpsgd_spent else {})})
+                          "share": self.dpsgd.epsilon / self.epsilon,
+                          **({"spent": dpsgd_spent} if dpsgd_spent else {})})
         return nodes

@@ -162,6 +162,6 @@ def linkability_risk(prepared: Prepared, columns_a: Sequence[str] | None = None,
     def successes(which: str, rows: np.ndarray) -> int:
         ia = nearest(syn_a, encode(prepared, which, columns_a)[rows], n_neighbors)[1]
         ib = nearest(syn_b, encode(prepared, which, columns_b)[rows], n_neighbors)[1]
-        return sum(bool(set(a) & set(b)) for a, b in zip(ia, ib))
+        return sum(bool(set(a) & set(b)) for a, b in zip(ia, ib, strict=True))
 
     return risk(successes("real", main_rows), successes("holdout", control_rows), len(main_rows), len(control_rows))

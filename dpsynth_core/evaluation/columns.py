@@ -34,7 +34,10 @@ _SCHEMA_KIND_MAP = {
 
 
 def kinds_from_table_spec(spec) -> dict[str, str]:
-    """Evaluation kinds from a `dpsynth_core.schema.TableSpec` (integer/continuous -> numeric, boolean -> categorical)."""
+    """Evaluation kinds from a `dpsynth_core.schema.TableSpec`.
+
+    Integer/continuous columns -> numeric, boolean -> categorical.
+    """
     return {c.name: _SCHEMA_KIND_MAP[c.kind.value] for c in spec.columns}
 
 

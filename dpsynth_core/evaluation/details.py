@@ -83,7 +83,7 @@ def _numeric_bins(p: Prepared, column: str, n_bins: int) -> tuple[list[str], lis
     if not hi > lo:
         lo, hi = lo - 0.5, hi + 0.5
     edges = np.linspace(lo, hi, n_bins + 1)
-    labels = [f"[{a:.4g}, {b:.4g})" for a, b in zip(edges[:-1], edges[1:])] + [NULL_LABEL]
+    labels = [f"[{a:.4g}, {b:.4g})" for a, b in zip(edges[:-1], edges[1:], strict=True)] + [NULL_LABEL]
     return labels, [float(e) for e in edges], _labeller(edges, labels, lo)
 
 
@@ -149,7 +149,7 @@ def tvd_2way_matrix(p: Prepared) -> dict[str, Any]:
             out[which] = None
             continue
         tvds = marginal_tvds(real, codes[which][:, :len(columns)], sizes, 2)
-        out[which] = _pair_matrix(columns, lambda i, j: tvds[(i, j)])
+        out[which] = _pair_matrix(columns, lambda i, j, tvds=tvds: tvds[(i, j)])
     return out
 
 
@@ -163,7 +163,7 @@ def dependence_matrices(p: Prepared) -> dict[str, Any]:
         if getattr(p, which) is None:
             out[which] = None
             continue
-        m = _pair_matrix(columns, lambda i, j: pair_dependence(p, columns[i], columns[j], which))
+        m = _pair_matrix(columns, lambda i, j, which=which: pair_dependence(p, columns[i], columns[j], which))
         for i in range(len(columns)):
             m[i][i] = 1.0
         out[which] = m

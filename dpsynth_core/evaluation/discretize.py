@@ -88,7 +88,10 @@ class Discretizer:
 
 
 def joint_distribution(codes: np.ndarray, sizes: np.ndarray, columns: Sequence[int]) -> pd.Series:
-    """Normalised joint histogram of `codes[:, columns]` as a Series indexed by the flat cell id (empty cells absent)."""
+    """Normalised joint histogram of `codes[:, columns]` as a Series indexed by the flat cell id.
+
+    Empty cells are absent.
+    """
     if len(codes) == 0:
         return pd.Series(dtype="float64")
     flat = np.ravel_multi_index(tuple(codes[:, j] for j in columns), tuple(int(sizes[j]) for j in columns))

@@ -1,9 +1,10 @@
 """Mixed-type distance used by the privacy metrics (Gower-like, Euclidean).
 
 Numeric/datetime columns are range-scaled to [0, 1] with the REAL train min/max and clipped to it (null -> 0 plus a
-null indicator column); categorical columns are one-hot coded (nulls a level) and scaled by sqrt(1/2), so one differing category adds
-exactly 1 to the squared distance, like a numeric difference of a whole range. Categorical columns with more than
-`MAX_ONE_HOT` levels keep their `MAX_ONE_HOT` most frequent real values and share one `other` level.
+null indicator column); categorical columns are one-hot coded (nulls a level) and scaled by sqrt(1/2), so one
+differing category adds exactly 1 to the squared distance, like a numeric difference of a whole range. Categorical
+columns with more than `MAX_ONE_HOT` levels keep their `MAX_ONE_HOT` most frequent real values and share one `other`
+level.
 """
 
 from __future__ import annotations

@@ -40,14 +40,16 @@ PRIVACY, UTILITY = "privacy", "utility"
 
 def evaluate(real_train: pd.DataFrame, holdout: pd.DataFrame | None, synthetic: pd.DataFrame,
              kinds: Mapping[str, str] | None = None, target: str | None = None,
-             gates: GateConfig = GateConfig(), options: EvaluationOptions | None = None,
+             gates: GateConfig | None = None, options: EvaluationOptions | None = None,
              table: str = "synthetic", details: bool = False) -> EvaluationReport:
     """Compare `synthetic` with the rows its generator was trained on (`real_train`) and with `holdout` (rows it never
     saw, from the same population). `kinds` hints column kinds ('categorical'|'numeric'|'datetime'|'identifier';
     identifiers are excluded). `target` (or `options.target`) enables TSTR, subgroup fidelity and attribute inference.
     Without a holdout only utility metrics and the exact-copy rate are computed (a note says so).
     `details=True` also returns the plot data of a release report in `EvaluationReport.details` (see `details`);
-    the metric values are the same either way."""
+    the metric values are the same either way. `gates` (None: `GateConfig()`, the default thresholds) sets the
+    pass/fail thresholds of the gated metrics."""
+    gates = gates if gates is not None else GateConfig()
     options = options or EvaluationOptions()
     target = target or options.target
     report("evaluate", stage="prepare", rows_synthetic=len(synthetic))

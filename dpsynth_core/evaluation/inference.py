@@ -44,7 +44,8 @@ def attribute_inference(prepared: Prepared, sensitive: str, quasi_identifiers: S
     size = min(n_attacks, len(prepared.real), len(prepared.holdout))
     main_rows = subsample_rows(len(prepared.real), size, rng)
     control_rows = subsample_rows(len(prepared.holdout), size, rng)
-    X_main, y_main = feature_matrix(prepared, "real", qis)[0][main_rows], label_vector(prepared, "real", sensitive)[main_rows]
+    X_main = feature_matrix(prepared, "real", qis)[0][main_rows]
+    y_main = label_vector(prepared, "real", sensitive)[main_rows]
     X_ctrl = feature_matrix(prepared, "holdout", qis)[0][control_rows]
     y_ctrl = label_vector(prepared, "holdout", sensitive)[control_rows]
     if len(np.unique(y_syn)) < 2:

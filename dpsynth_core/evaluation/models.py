@@ -39,7 +39,10 @@ def feature_matrix(prepared: Prepared, which: str, columns: Sequence[str]) -> tu
 
 
 def label_vector(prepared: Prepared, which: str, column: str) -> np.ndarray:
-    """Integer class labels of `column`: its bin codes (categories, or real-quantile bins for numerics; null a class)."""
+    """Integer class labels of `column`: its bin codes.
+
+    Categories, or real-quantile bins for numerics; null is a class of its own.
+    """
     codes = getattr(prepared, f"{which}_codes")
     return codes[:, prepared.discretizer.columns.index(column)]
 

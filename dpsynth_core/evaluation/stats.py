@@ -10,7 +10,10 @@ from scipy import stats as _stats
 
 
 def tvd(p: pd.Series, q: pd.Series) -> float:
-    """Total variation distance 0.5 * sum |p - q| of two distributions given as Series over (possibly different) cells."""
+    """Total variation distance 0.5 * sum |p - q| of two distributions.
+
+    Each is given as a Series over its cells (the two cell sets may differ).
+    """
     aligned = pd.concat([p, q], axis=1).fillna(0.0)
     return 0.5 * float(np.abs(aligned.iloc[:, 0] - aligned.iloc[:, 1]).sum())
 

@@ -31,7 +31,7 @@ def subgroup_tvd(prepared: Prepared, by: str) -> tuple[float, dict[str, float]]:
     weights = counts / counts.sum()
     bins = prepared.discretizer.bins[j]
     per_level, total = {}, 0.0
-    for level, weight in zip(levels, weights):
+    for level, weight in zip(levels, weights, strict=True):
         r = real[real[:, j] == level]
         s = synth[synth[:, j] == level]
         if len(s) == 0:

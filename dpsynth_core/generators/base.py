@@ -138,8 +138,9 @@ class Generator(ABC):
         return None
 
     def check_before_read(self, plan) -> None:
-        """Refuse, before any data is read, a configuration that cannot work with this budget plan (public facts
-        only). Default: nothing to check."""
+        """Optional hook: refuse, before any data is read, a configuration that cannot work with this budget plan
+        (public facts only). Subclasses override it as needed; the default checks nothing."""
+        return None
 
     @abstractmethod
     def fit(self, private: PrivateTable, domain: TableDomain, budget: PrivacyBudget) -> "FittedSynthesizer":

@@ -54,7 +54,7 @@ def plan_chunks(n_rows: int, chunk_rows: int, seed: int | None) -> list[Chunk]:
     # 63 bits: fits a signed BIGINT column in every warehouse
     seeds = [int(child.generate_state(1, np.uint64)[0] >> np.uint64(1)) for child in children]
     firsts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int) if sizes else []
-    return [Chunk(i, int(n), s, int(f)) for i, (n, s, f) in enumerate(zip(sizes, seeds, firsts))]
+    return [Chunk(i, int(n), s, int(f)) for i, (n, s, f) in enumerate(zip(sizes, seeds, firsts, strict=True))]
 
 
 def sample_chunk(model: FittedSynthesizer, chunk: Chunk) -> pd.DataFrame:

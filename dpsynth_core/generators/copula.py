@@ -8,10 +8,10 @@ Fit (spends exactly the given rho, split `one_way_fraction` / rest):
    rho_1/d each). Clipped at 0 and normalised they give p_j and F_j; their totals give the DP row count.
 2. Normal scores (post-processing of step 1 only): code k of column j gets s_jk = E[Z | F_j(k-1) < Phi(Z) <= F_j(k)]
    = (phi(a) - phi(b)) / (F_j(k) - F_j(k-1)), the mean of the standard normal over that code's slice.
-3. Correlation (the only step that reads rows, `PrivateTable.noisy_score_products` in the measurement layer): each row's score vector z (d values) is
-   scaled down, if needed, to squared norm ||z||^2 <= B; the statistic is the vector of
-   off-diagonal sums S_ij = sum_rows z_i z_j (i < j). Adding or removing one row changes S by that row's products, whose
-   L2 norm is sqrt(sum_{i<j} z_i^2 z_j^2) = sqrt((||z||^4 - sum_i z_i^4) / 2) <= B sqrt((1 - 1/d) / 2)
+3. Correlation (the only step that reads rows, `PrivateTable.noisy_score_products` in the measurement layer): each
+   row's score vector z (d values) is scaled down, if needed, to squared norm ||z||^2 <= B; the statistic is the
+   vector of off-diagonal sums S_ij = sum_rows z_i z_j (i < j). Adding or removing one row changes S by that row's
+   products, whose L2 norm is sqrt(sum_{i<j} z_i^2 z_j^2) = sqrt((||z||^4 - sum_i z_i^4) / 2) <= B sqrt((1 - 1/d) / 2)
    (using sum_i z_i^4 >= ||z||^4 / d). That is the L2 sensitivity Delta (k·Delta for a privacy unit of at most k
    rows, by the triangle inequality; the measurement layer applies k); Gaussian noise with std sigma costs
    rho_2 = (k Delta)^2 / (2 sigma^2). B is public: the `norm_quantile` (default 0.99) quantile of a chi-square with d
@@ -165,8 +165,8 @@ def latent_correlation(sums: np.ndarray, probs: list[np.ndarray], scores: list[n
                        ) -> np.ndarray:
     """Post-processing: noisy off-diagonal score sums -> latent Gaussian correlation (module doc, step 4)."""
     d = len(probs)
-    mean = np.array([float(np.dot(p, s)) for p, s in zip(probs, scores)])
-    var = np.array([float(np.dot(p, s * s)) for p, s in zip(probs, scores)]) - mean ** 2
+    mean = np.array([float(np.dot(p, s)) for p, s in zip(probs, scores, strict=True)])
+    var = np.array([float(np.dot(p, s * s)) for p, s in zip(probs, scores, strict=True)]) - mean ** 2
     var = np.maximum(var, 1e-3)
     iu = np.triu_indices(d, k=1)
     cov = sums / rows - mean[iu[0]] * mean[iu[1]]
@@ -219,7 +219,7 @@ class FittedCopula(FittedSynthesizer):
                               fix="re-fit the model with this version of dbt-dpsynth.")
         offsets = np.cumsum([0] + list(meta["sizes"]))
         flat = np.asarray(arrays["probabilities"], dtype=float)
-        probs = [flat[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+        probs = [flat[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
         return cls(TableDomain.from_state(meta["domain"]), probs, np.asarray(arrays["correlation"]), meta["rows"])
 
 

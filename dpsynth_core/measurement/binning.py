@@ -93,9 +93,9 @@ class NumericBinning:
     atoms: tuple[float, ...] = ()
 
     def __post_init__(self):
-        if len(self.edges) < 2 or any(b <= a for a, b in zip(self.edges, self.edges[1:])):
+        if len(self.edges) < 2 or any(b <= a for a, b in zip(self.edges, self.edges[1:], strict=False)):
             raise ValueError(f"column {self.column!r}: bin edges must be >= 2 strictly increasing numbers")
-        if any(b <= a for a, b in zip(self.atoms, self.atoms[1:])) or not all(np.isfinite(self.atoms)):
+        if any(b <= a for a, b in zip(self.atoms, self.atoms[1:], strict=False)) or not all(np.isfinite(self.atoms)):
             raise ValueError(f"column {self.column!r}: atoms must be strictly increasing finite numbers")
 
     @property
@@ -131,7 +131,7 @@ class NumericBinning:
     def bin_code_steps(self) -> tuple[int, tuple[int, ...]]:
         """(base, steps): a non-atom value x has code base + sum_j steps[j] * [x >= edges[j + 1]]."""
         bins, _ = self.cell_codes()
-        return bins[0], tuple(b - a for a, b in zip(bins, bins[1:]))
+        return bins[0], tuple(b - a for a, b in zip(bins, bins[1:], strict=False))
 
     def bin_of_code(self) -> np.ndarray:
         """For each value code: the bin it belongs to, or -1 for an atom's code."""
@@ -149,7 +149,7 @@ class NumericBinning:
             return bin_index.astype(np.int64)
         bins, atoms = self.cell_codes()
         codes = np.asarray(bins, dtype=np.int64)[bin_index]
-        for a, code in zip(self.atoms, atoms):
+        for a, code in zip(self.atoms, atoms, strict=True):
             codes[x == a] = code
         return codes
 

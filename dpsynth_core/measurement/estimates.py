@@ -20,7 +20,8 @@ def dp_row_count(noisy_counts: Sequence[np.ndarray], sigmas: Sequence[float]) ->
     """
     if len(noisy_counts) == 0 or len(noisy_counts) != len(sigmas):
         raise ValueError("dp_row_count needs one sigma per noisy table, and at least one table")
-    variances = np.array([float(s) ** 2 * max(np.asarray(c).size, 1) for c, s in zip(noisy_counts, sigmas)])
+    variances = np.array([float(s) ** 2 * max(np.asarray(c).size, 1)
+                          for c, s in zip(noisy_counts, sigmas, strict=True)])
     totals = np.array([float(np.asarray(c, dtype=float).sum()) for c in noisy_counts])
     weights = 1.0 / variances
     return float(max(1.0, (weights * totals).sum() / weights.sum()))

@@ -228,7 +228,7 @@ class PrivateTable:
         self._node(budget).spend(step, "exponential_mechanism", exponential_rho(epsilon), epsilon=epsilon,
                                  candidates=len(candidates), sensitivity=sensitivity)
         scores = np.array([wk * (np.abs(self._exact(c, step) - e).sum() - pk)
-                           for c, e, wk, pk in zip(candidates, estimates, w, pen)])
+                           for c, e, wk, pk in zip(candidates, estimates, w, pen, strict=True)])
         return exponential_mechanism(scores, epsilon, sensitivity, self._rng)
 
     def discover_categories(self, column: str, sigma: float, delta_threshold: float, step: str,
@@ -250,7 +250,7 @@ class PrivateTable:
         if not exact:
             return {}
         noise = discrete_gaussian((len(exact),), sigma, self._rng)
-        released = [(v, int(c + z)) for (v, c), z in zip(exact, noise) if c + z >= tau]
+        released = [(v, int(c + z)) for (v, c), z in zip(exact, noise, strict=True) if c + z >= tau]
         released.sort(key=lambda vc: -vc[1])
         return dict(released[:max_categories])
 
@@ -286,7 +286,7 @@ class PrivateTable:
         # so the noise stream of every later mechanism does not shift with it
         own = np.random.default_rng(self._rng.integers(2 ** 63 - 1))
         noise = discrete_gaussian((len(exact) + 1,), sigma, own)
-        released = [(v, int(c + z)) for (v, c), z in zip(exact, noise[:-1]) if c + z >= tau]
+        released = [(v, int(c + z)) for (v, c), z in zip(exact, noise[:-1], strict=True) if c + z >= tau]
         released.sort(key=lambda vc: -vc[1])
         return ValueDiscovery(dict(released[:max_values]), int(exact_null + noise[-1]), tau, sigma)
 

@@ -53,7 +53,7 @@ class CalibrationPlan:
         self.shapes = tuple(domain.project(c).shape for c in tree.cliques)
         self.hosts = tuple(tree.host(c) for c in potential_cliques)
         self._placement: list[list[tuple[int, tuple[int, ...]]]] = [[] for _ in tree.cliques]
-        for k, (clique, host) in enumerate(zip(potential_cliques, self.hosts)):
+        for k, (clique, host) in enumerate(zip(potential_cliques, self.hosts, strict=True)):
             self._placement[host].append((k, broadcast_shape(domain, clique, tree.cliques[host])))
         edges = []
         for child, parent in tree.collect:
@@ -77,7 +77,7 @@ class CalibrationPlan:
     def clique_log_potentials(self, potentials: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Sum the log-potentials hosted by each junction-tree clique (fresh arrays)."""
         out = []
-        for shape, placed in zip(self.shapes, self._placement):
+        for shape, placed in zip(self.shapes, self._placement, strict=True):
             if len(placed) == 1 and placed[0][1] == shape:
                 # same cells, but the potential may lack size-1 axes of its host (a one-code column): reshape
                 out.append(np.array(potentials[placed[0][0]], dtype=float, copy=True).reshape(shape))

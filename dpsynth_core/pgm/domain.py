@@ -38,7 +38,7 @@ class Domain:
         if len(set(attrs)) != len(attrs):
             raise ValueError(f"Domain attribute names must be unique: {attrs}")
         if any(n < 1 for n in shape):
-            raise ValueError(f"Domain sizes must be >= 1: {dict(zip(attrs, shape))}")
+            raise ValueError(f"Domain sizes must be >= 1: {dict(zip(attrs, shape, strict=True))}")
         object.__setattr__(self, "attrs", attrs)
         object.__setattr__(self, "shape", shape)
 
@@ -48,7 +48,7 @@ class Domain:
         return cls(tuple(sizes), tuple(sizes.values()))
 
     def to_dict(self) -> dict[str, int]:
-        return dict(zip(self.attrs, self.shape))
+        return dict(zip(self.attrs, self.shape, strict=True))
 
     # --- sub-domains -------------------------------------------------------------------------
     def project(self, attrs: AttrsLike) -> "Domain":
@@ -82,10 +82,10 @@ class Domain:
 
     def merge(self, other: "Domain") -> "Domain":
         """This domain followed by the attributes of ``other`` it lacks. Shared sizes must agree."""
-        for a, n in zip(other.attrs, other.shape):
+        for a, n in zip(other.attrs, other.shape, strict=True):
             if a in self and self[a] != n:
                 raise ValueError(f"cannot merge domains: attribute {a!r} has size {self[a]} and {n}")
-        extra = [(a, n) for a, n in zip(other.attrs, other.shape) if a not in self]
+        extra = [(a, n) for a, n in zip(other.attrs, other.shape, strict=True) if a not in self]
         return Domain(self.attrs + tuple(a for a, _ in extra), self.shape + tuple(n for _, n in extra))
 
     def intersect(self, other: "Domain") -> "Domain":

@@ -41,7 +41,8 @@ class Factor:
     def __post_init__(self) -> None:
         values = np.asarray(self.values, dtype=float)
         if values.shape != self.domain.shape:
-            raise ValueError(f"Factor values have shape {values.shape}, domain {self.domain.attrs} needs {self.domain.shape}")
+            raise ValueError(f"Factor values have shape {values.shape}, "
+                             f"domain {self.domain.attrs} needs {self.domain.shape}")
         object.__setattr__(self, "values", values)
 
     # --- constructors ------------------------------------------------------------------------
@@ -81,7 +82,8 @@ class Factor:
         if log:
             values = logsumexp(self.values, drop)
         elif drop:
-            values = AxisSum(self.values.shape, drop)(self.values).reshape(self.domain.project(self.domain.canonical(attrs)).shape)
+            kept_shape = self.domain.project(self.domain.canonical(attrs)).shape
+            values = AxisSum(self.values.shape, drop)(self.values).reshape(kept_shape)
         else:
             values = self.values
         kept = Factor(self.domain.project(self.domain.canonical(attrs)), values)

@@ -89,7 +89,8 @@ class _Objective:
     junction-tree clique that contains it.
     """
 
-    def __init__(self, domain: Domain, measurements: Sequence[Measurement], cliques: tuple[tuple[str, ...], ...], total: float):
+    def __init__(self, domain: Domain, measurements: Sequence[Measurement], cliques: tuple[tuple[str, ...], ...],
+                 total: float):
         self.total = total
         self.tree = build_junction_tree(domain, cliques)
         self.calibration = CalibrationPlan(self.tree, cliques)
@@ -112,7 +113,7 @@ class _Objective:
         mus = self.marginal_plan.marginals(marginals)
         loss = 0.0
         grads = []
-        for t, mu in zip(self.targets, mus):
+        for t, mu in zip(self.targets, mus, strict=True):
             diff = mu - t.mean
             loss += t.weight * float((diff * diff).sum()) + t.constant
             grads.append((2.0 * t.weight) * diff)
@@ -180,9 +181,9 @@ def _estimate(
         alpha *= growth
         step = objective.clique_gradient(grads)
         for _ in range(MAX_BACKTRACKS):
-            candidate = [lp if g is None else lp - alpha * g for lp, g in zip(log_potentials, step)]
+            candidate = [lp if g is None else lp - alpha * g for lp, g in zip(log_potentials, step, strict=True)]
             c_loss, c_mus, c_grads, c_marginals = objective.evaluate(candidate)
-            predicted = sum(float((g * (mu - cm)).sum()) for g, mu, cm in zip(grads, mus, c_mus))
+            predicted = sum(float((g * (mu - cm)).sum()) for g, mu, cm in zip(grads, mus, c_mus, strict=True))
             if loss - c_loss >= 0.5 * alpha * predicted:
                 break
             alpha *= 0.5
@@ -190,7 +191,7 @@ def _estimate(
         else:
             if c_loss > loss:
                 break  # no step decreased the loss: we are at the optimum up to rounding
-        for acc, g in zip(taken, grads):
+        for acc, g in zip(taken, grads, strict=True):
             acc += alpha * g
         log_potentials, loss, mus, grads, marginals = candidate, c_loss, c_mus, c_grads, c_marginals
         if callback is not None:
@@ -201,12 +202,13 @@ def _estimate(
             if earlier - loss < tol * TOL_WINDOW * abs(loss):
                 break
 
-    for target, acc in zip(objective.targets, taken):
+    for target, acc in zip(objective.targets, taken, strict=True):
         k = _smallest_superset(domain, cliques, target.clique)
         theta[k] -= acc.reshape(broadcast_shape(domain, target.clique, cliques[k]))
-    model = GraphicalModel(domain, cliques, tuple(Factor(domain.project(c), t) for c, t in zip(cliques, theta)), total)
+    potentials = tuple(Factor(domain.project(c), t) for c, t in zip(cliques, theta, strict=True))
+    model = GraphicalModel(domain, cliques, potentials, total)
     model.__dict__["clique_marginals"] = tuple(
-        Factor(domain.project(c), m) for c, m in zip(objective.tree.cliques, marginals)
+        Factor(domain.project(c), m) for c, m in zip(objective.tree.cliques, marginals, strict=True)
     )
     return model
 
@@ -226,9 +228,10 @@ def _initial_potentials(
         return theta
     if warm_start.domain != domain:
         raise ValueError(f"warm_start model has domain {warm_start.domain.attrs}, expected {domain.attrs}")
-    for old, factor in zip(warm_start.cliques, warm_start.potentials):
+    for old, factor in zip(warm_start.cliques, warm_start.potentials, strict=True):
         if not any(set(old) <= set(c) for c in cliques):
-            raise ValueError(f"warm_start clique {old} is in no clique of the new model; measure it again or start cold")
+            raise ValueError(f"warm_start clique {old} is in no clique of the new model; "
+                             "measure it again or start cold")
         k = _smallest_superset(domain, cliques, old)
         theta[k] += factor.values.reshape(broadcast_shape(domain, old, cliques[k]))
     return theta

@@ -89,7 +89,7 @@ class MarginalPlan:
     def adjoint(self, gradients: Sequence[np.ndarray], n_cliques: int) -> list[Optional[np.ndarray]]:
         """Spread gradients on the wanted marginals over the clique tables (None: no gradient)."""
         buffer: list[Optional[np.ndarray]] = [None] * len(self._tables)
-        for k, grad in zip(self.outputs, gradients):
+        for k, grad in zip(self.outputs, gradients, strict=True):
             buffer[k] = grad.copy() if buffer[k] is None else buffer[k] + grad
         for stage in reversed(self._stages):
             grad = buffer[stage.target]

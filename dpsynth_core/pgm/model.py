@@ -36,10 +36,11 @@ class GraphicalModel:
 
     def __post_init__(self) -> None:
         cliques = tuple(self.domain.canonical(c) for c in self.cliques)
-        potentials = tuple(p.transpose(c) for p, c in zip(self.potentials, cliques))
-        if len(cliques) != len(self.potentials):
-            raise ValueError(f"GraphicalModel needs one potential per clique: {len(cliques)} cliques, {len(self.potentials)} potentials")
-        for clique, factor in zip(cliques, potentials):
+        if len(cliques) != len(self.potentials):   # checked before the zip below, for this clearer message
+            raise ValueError(f"GraphicalModel needs one potential per clique: {len(cliques)} cliques, "
+                             f"{len(self.potentials)} potentials")
+        potentials = tuple(p.transpose(c) for p, c in zip(self.potentials, cliques, strict=True))
+        for clique, factor in zip(cliques, potentials, strict=True):
             if factor.domain != self.domain.project(clique):
                 raise ValueError(f"potential over {factor.domain.attrs} does not match clique {clique}")
         if not np.isfinite(self.total) or self.total <= 0:
@@ -67,7 +68,7 @@ class GraphicalModel:
         """Calibrated marginals (counts summing to ``total``) of every junction-tree clique."""
         with single_threaded_blas():
             tables = self.calibration_plan.calibrate([p.values for p in self.potentials], self.total)
-        return tuple(Factor(self.domain.project(c), t) for c, t in zip(self.junction_tree.cliques, tables))
+        return tuple(Factor(self.domain.project(c), t) for c, t in zip(self.junction_tree.cliques, tables, strict=True))
 
     def size_cells(self) -> int:
         return self.junction_tree.cells()
@@ -102,9 +103,9 @@ class GraphicalModel:
             plan = MarginalPlan(self.domain, tree, wanted)
             with single_threaded_blas():
                 tables = plan.marginals([m.values for m in self.clique_marginals])
-            for k, attrs, table in zip(inside, wanted, tables):
+            for k, attrs, table in zip(inside, wanted, tables, strict=True):
                 out[k] = Factor(self.domain.project(attrs), table).transpose(tuple(cliques[k]))
-        return [f if f is not None else self.project(tuple(c)) for f, c in zip(out, cliques)]
+        return [f if f is not None else self.project(tuple(c)) for f, c in zip(out, cliques, strict=True)]
 
     def datavector(self, flatten: bool = True) -> np.ndarray:
         """Expected counts of every cell of the full domain (only for small domains)."""
@@ -158,7 +159,8 @@ class GraphicalModel:
             joint = self.clique_marginals[node].values
             sep_table = AxisSum(joint.shape, tuple(i for i, a in enumerate(clique) if a not in sep))(joint)
             with np.errstate(divide="ignore", invalid="ignore"):
-                cache[node] = Factor(self.clique_marginals[node].domain, np.where(sep_table > 0, joint / sep_table, 0.0))
+                cache[node] = Factor(self.clique_marginals[node].domain,
+                                     np.where(sep_table > 0, joint / sep_table, 0.0))
         return cache[node]
 
     # --- sampling ----------------------------------------------------------------------------
@@ -210,7 +212,8 @@ class GraphicalModel:
         domain = Domain(tuple(meta["attrs"]), tuple(meta["shape"]))
         cliques = tuple(tuple(c) for c in meta["cliques"])
         potentials = tuple(
-            Factor(domain.project(c), np.asarray(arrays[f"potential_{k}"], dtype=np.float64)) for k, c in enumerate(cliques)
+            Factor(domain.project(c), np.asarray(arrays[f"potential_{k}"], dtype=np.float64))
+            for k, c in enumerate(cliques)
         )
         return cls(domain, cliques, potentials, float(meta["total"]))
 

@@ -96,7 +96,7 @@ class ColumnDomain:
             out = [""] * b.n_values
             for i, code in enumerate(bins):
                 out[code] = f"[{b.edges[i]:g},{b.edges[i + 1]:g})"
-            for a, code in zip(b.atoms, atoms):
+            for a, code in zip(b.atoms, atoms, strict=True):
                 out[code] = f"={a:g}"
         if b.null_code is not None:
             out.append("<null>")

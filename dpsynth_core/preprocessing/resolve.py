@@ -259,7 +259,7 @@ class _Resolver:
             else:
                 columns.append((col, "spec" if col.kind_declared else "type", ""))
         if kind_tables and self.rows is None:     # every kind histogram counts all rows: one DP row estimate
-            counts, sigmas = zip(*kind_tables)
+            counts, sigmas = zip(*kind_tables, strict=True)
             self.rows = dp_row_count(counts, sigmas)
             self.rows_sigma = 1 / math.sqrt(sum(1 / (s ** 2 * np.asarray(c).size) for c, s in kind_tables))
         self._warn_threshold([c for c, _, _ in columns])
@@ -268,7 +268,7 @@ class _Resolver:
                              fix="declare at least one non-identifier column.")
         found = [self._discover(col, self.sources[col.name]) for col, _, _ in columns]
         domains = []
-        for (col, kind_source, value_family), result in zip(columns, found):
+        for (col, kind_source, value_family), result in zip(columns, found, strict=True):
             domain = self._shape(result) if isinstance(result, _Pending) else result
             self._done(col.name)
             domains.append(replace(domain, kind_source=kind_source, value_type_family=value_family,

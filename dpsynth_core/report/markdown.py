@@ -21,7 +21,7 @@ def _table(headers, rows) -> str:
 def _interpolate(points, x: float) -> float:
     """y at x on the polyline through `points` (sorted by x): exact for the piecewise-linear curves drawn."""
     pts = sorted(points)
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False):
         if x0 <= x <= x1:
             return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
     return pts[-1][1] if x > pts[-1][0] else pts[0][1]
@@ -31,7 +31,7 @@ def _figure_rows(kind: str, d: Mapping[str, Any]) -> tuple[list[str], list[list[
     """The numbers of a figure as (headers, rows)."""
     if kind == "bars":
         texts = d.get("value_texts") or [num(v) for v in d["values"]]
-        return ["label", "value"], [[lab, t] for lab, t in zip(d["labels"], texts)]
+        return ["label", "value"], [[lab, t] for lab, t in zip(d["labels"], texts, strict=True)]
     if kind == "histogram":
         names = [k for k, v in d["series"].items() if v is not None]
         return ["bin"] + names, [[b] + [num(d["series"][k][i], 3) for k in names] for i, b in enumerate(d["bins"])]
@@ -41,7 +41,7 @@ def _figure_rows(kind: str, d: Mapping[str, Any]) -> tuple[list[str], list[list[
             [["cap", "", num(d["cap"])]] if d.get("cap") is not None else [])
     if kind == "heatmap":
         return [""] + list(d["labels"]), [[lab] + [num(v, 3) if v is not None else "" for v in row]
-                                          for lab, row in zip(d["labels"], d["matrix"])]
+                                          for lab, row in zip(d["labels"], d["matrix"], strict=True)]
     if kind == "intervals":
         return ["measurement", "value", "95% low", "95% high", "threshold", "DP bound"], [
             [r["label"], num(r.get("value")), num(r.get("lo")), num(r.get("hi")), num(r.get("threshold")),

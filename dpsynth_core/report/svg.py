@@ -75,7 +75,7 @@ def bars(data: Mapping[str, Any]) -> str:
     top = float(data.get("max") or max(values + [1e-300]))
     label_w, bar_w, row = 230, WIDTH - 230 - 170, 20
     body = []
-    for i, (label, v, c, tx) in enumerate(zip(labels, values, colours, texts)):
+    for i, (label, v, c, tx) in enumerate(zip(labels, values, colours, texts, strict=True)):
         y = 8 + i * row
         body.append(_text(label_w - 6, y + 13, _short(label, 36), anchor="end"))
         body.append(_rect(label_w, y + 2, bar_w * (v / top if top > 0 else 0), row - 6, c, f"{label}: {tx}"))
@@ -172,7 +172,7 @@ def _colour_scale(v: float | None, vmin: float, vmax: float, diverging: bool) ->
     else:
         t = 0.0 if vmax <= vmin else max(0.0, min(1.0, (v - vmin) / (vmax - vmin)))
         a, b = (255, 255, 255), (107, 76, 165)
-    rgb = tuple(round(x + (y - x) * t) for x, y in zip(a, b))
+    rgb = tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))
     return "#%02x%02x%02x" % rgb
 
 

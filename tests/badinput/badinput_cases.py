@@ -179,7 +179,8 @@ CASES: list[Case] = [
     # spec against a typed source (Parquet; a CSV's columns are all text, which every kind can read)
     Case("string_categories_on_integer_column", with_spec("columns: {age: {kind: categorical, categories: [young, "
                                                            "old]}}", lambda d: _parquet(
-        d, "t", "SELECT (18 + i % 60)::INTEGER AS age, i % 2 AS k FROM range(300) t(i)")), "error", ("'age'", "'young'")),
+        d, "t", "SELECT (18 + i % 60)::INTEGER AS age, i % 2 AS k FROM range(300) t(i)")), "error",
+         ("'age'", "'young'")),
     Case("kind_integer_on_date_column", with_spec("columns: {d: {kind: integer}}", lambda d: _parquet(
         d, "t", "SELECT DATE '2020-01-01' + (i % 28)::INTEGER AS d, i % 2 AS k FROM range(300) t(i)")), "error",
          ("'d'", "datetime")),

@@ -31,15 +31,16 @@ def people_table(n: int = 600, seed: int = 0) -> pd.DataFrame:
     last = rng.choice(_LAST, n)
     return pd.DataFrame({
         "patient_id": [f"P{100000 + i}" for i in range(n)],
-        "full_name": [f"{f} {surname}" for f, surname in zip(first, last)],
-        "contact": [f"{f.lower()}.{surname.lower()}{i}@example.org" for i, (f, surname) in enumerate(zip(first, last))],
+        "full_name": [f"{f} {surname}" for f, surname in zip(first, last, strict=True)],
+        "contact": [f"{f.lower()}.{surname.lower()}{i}@example.org"
+                    for i, (f, surname) in enumerate(zip(first, last, strict=True))],
         "tel": [f"+1 ({rng.integers(200, 999)}) {rng.integers(200, 999)}-{rng.integers(1000, 9999)}" for _ in range(n)],
         "ref_a": [f"{rng.integers(100, 665)}-{rng.integers(10, 99)}-{rng.integers(1000, 9999)}" for _ in range(n)],
         "ref_b": [_iban(rng) for _ in range(n)],
         "ref_c": [".".join(str(x) for x in rng.integers(1, 255, 4)) for _ in range(n)],
         "ref_d": [_card(rng) for _ in range(n)],
         "remarks_text": [f"Called back on day {rng.integers(1, 28)}; spoke with {f} {surname} about the claim."
-                         for f, surname in zip(first, last)],
+                         for f, surname in zip(first, last, strict=True)],
         "date_of_birth": pd.to_datetime("1940-01-01") + pd.to_timedelta(rng.integers(0, 25000, n), unit="D"),
         "age": rng.integers(18, 90, n),
         "sex": rng.choice(["f", "m"], n),

@@ -9,9 +9,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from test_synthesize import Dbt
 
 import dbt_dpsynth
-from test_synthesize import Dbt
 
 N = 4000
 

@@ -96,8 +96,8 @@ def check_the_report_the_model_wrote(project: Path) -> None:
                                         [rid]).fetchall()
         comments = dict(con.execute("SELECT table_name, comment FROM duckdb_tables() WHERE table_name IN "
                                     "('nass_aim_eps1_candidate', 'nass_aim_eps1')").fetchall())
-        details = con.execute("SELECT count(*) FROM main_dpsynth_private.dpsynth_evaluation_details WHERE release_id = ?",
-                              [rid]).fetchall()[0][0]
+        details = con.execute("SELECT count(*) FROM main_dpsynth_private.dpsynth_evaluation_details "
+                              "WHERE release_id = ?", [rid]).fetchall()[0][0]
     record = json.loads(record_json)
     assert path.startswith("target/dpsynth/") and Path(absolute) == (project / path).resolve() and details == 1
     assert all(f" report={path}" in c for c in comments.values()), comments     # both stamps point to it

@@ -69,7 +69,7 @@ def test_run_operation_counts_matches_per_column(tmp_path, nass):
         expected = {}
         if values.map(lambda v: isinstance(v, str)).all():
             for name, pattern in SQL_PATTERNS.items():
-                count = int(values.map(lambda v: re.search(pattern, v) is not None).sum())
+                count = int(values.map(lambda v, pattern=pattern: re.search(pattern, v) is not None).sum())
                 if count:
                     expected[name] = count
         assert reported[column] == expected, column

@@ -69,7 +69,7 @@ def test_correlation_noise_is_present_at_the_calibrated_scale():
     scores = [normal_scores(probabilities_from_counts(private.measure([c.binning], 1.0, "1way")))
               for c in domain.columns]
     d, bound = len(domain.columns), 2.0 * len(domain.columns)
-    z = np.column_stack([s[codes_of(data[c.name], c.binning)] for s, c in zip(scores, domain.columns)])
+    z = np.column_stack([s[codes_of(data[c.name], c.binning)] for s, c in zip(scores, domain.columns, strict=True)])
     z *= np.sqrt(bound / np.maximum((z * z).sum(1), bound))[:, None]
     exact = (z.T @ z)[np.triu_indices(d, 1)]
     sigma = 40.0
@@ -90,7 +90,7 @@ def test_sampling_is_reproducible_and_the_model_round_trips(tmp_path):
     save_model(model, str(tmp_path / "m"))
     loaded = load_model(str(tmp_path / "m"))
     np.testing.assert_array_equal(loaded.correlation, model.correlation)
-    for a, b in zip(loaded.probabilities, model.probabilities):
+    for a, b in zip(loaded.probabilities, model.probabilities, strict=True):
         np.testing.assert_array_equal(a, b)
     pd.testing.assert_frame_equal(model.sample(400, seed=7), loaded.sample(400, seed=7))
     assert not list(tmp_path.glob("*.pkl"))

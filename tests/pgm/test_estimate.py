@@ -27,11 +27,12 @@ def test_measurement_order_of_axes_is_respected(joint, domain):
 
 def test_loss_decreases_and_fit_improves_with_iterations(joint, domain):
     rng = np.random.default_rng(3)
-    noisy = [Measurement(c, joint.project(c).values + rng.normal(0, 5.0, joint.project(c).values.shape), 5.0) for c in CYCLE]
+    noisy = [Measurement(c, joint.project(c).values + rng.normal(0, 5.0, joint.project(c).values.shape), 5.0)
+             for c in CYCLE]
     losses = []
     model = estimate(domain, noisy, total=1000.0, iters=200, callback=lambda i, loss: losses.append(loss))
     assert 1 <= len(losses) <= 200  # stops early once no step lowers the loss
-    assert all(b <= a + 1e-9 * abs(a) for a, b in zip(losses, losses[1:]))
+    assert all(b <= a + 1e-9 * abs(a) for a, b in zip(losses, losses[1:], strict=False))
     # The true marginals are a feasible point, so the optimum's loss cannot be above theirs.
     loss_at_truth = sum((((joint.project(m.clique).values - m.noisy) / m.sigma) ** 2).sum() for m in noisy)
     assert losses[-1] <= loss_at_truth * (1 + 1e-6)

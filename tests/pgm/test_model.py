@@ -80,7 +80,7 @@ def test_state_round_trip_is_exact(model):
     restored = GraphicalModel.from_state(meta, {k: v.copy() for k, v in arrays.items()})
     assert restored.total == model.total
     assert restored.cliques == model.cliques
-    for p, q in zip(model.potentials, restored.potentials):
+    for p, q in zip(model.potentials, restored.potentials, strict=True):
         np.testing.assert_array_equal(p.values, q.values)
     np.testing.assert_allclose(restored.project(("a", "c")).values, model.project(("a", "c")).values, rtol=1e-12)
     np.testing.assert_array_equal(restored.synthetic_data(300, 5), model.synthetic_data(300, 5))
@@ -94,6 +94,6 @@ def test_from_state_rejects_other_formats(model):
 
 def test_project_many_equals_project(model, domain):
     sets = [s for r in (1, 2, 3) for s in itertools.combinations(domain.attrs, r)] + [("e", "a"), ("d", "b", "a")]
-    for attrs, factor in zip(sets, model.project_many(sets)):
+    for attrs, factor in zip(sets, model.project_many(sets), strict=True):
         assert factor.domain.attrs == attrs
         np.testing.assert_allclose(factor.values, model.project(attrs).values, rtol=1e-10, atol=1e-10)

@@ -26,13 +26,16 @@ from dpsynth_core.schema import ColumnKind, TableSpec
 MST = {"generator": "mst", "options": {"iters": 30}}
 
 
-def _release(frame, spec=None, epsilon=1.0, seed=0, noise=0, preprocess=PreprocessOptions(), **settings):
+def _release(frame, spec=None, epsilon=1.0, seed=0, noise=0, preprocess=None, **settings):
+    # None: the default options (not `config.preprocess`, which synthesize_table would read for None)
+    preprocess = preprocess if preprocess is not None else PreprocessOptions()
     config = SynthesisConfig(epsilon=epsilon, seed=seed, **{**MST, **settings})
     return synthesize_table(PandasEngine(frame, "t"), spec, config, noise_rng=np.random.default_rng(noise),
                             preprocess=preprocess)
 
 
-def _resolve(frame, columns=None, rho=0.05, seed=0, options=PreprocessOptions()):
+def _resolve(frame, columns=None, rho=0.05, seed=0, options=None):
+    options = options if options is not None else PreprocessOptions()
     engine = PandasEngine(frame, "t")
     private = PrivateTable(engine, PrivacyBudget(rho=rho, delta_conversion=1e-6), np.random.default_rng(seed))
     spec = TableSpec.from_dict("t", columns or {}, engine.schema())

@@ -81,7 +81,7 @@ def build_ledger(path: Path, nass: pd.DataFrame) -> LedgerFixture:
     plain_id = book.finish_released(plain, plain_release.record.to_dict())
 
     names = LEDGER.names
-    rows = [dict(zip(names, r)) for r in con.execute(
+    rows = [dict(zip(names, r, strict=True)) for r in con.execute(
         f"SELECT {', '.join(names)} FROM {location.ledger} ORDER BY started_at").fetchall()]
     con.close()
     return LedgerFixture(path, location, release_id, plain_id, failed.release_id, release.record.to_dict(), rows,

@@ -132,7 +132,7 @@ def test_utility_and_privacy_evaluation_show_the_metrics_rows(ledger_db, doc):
     assert utility["blocks"][0]["tone"] == "warning" and "NON-DP" in utility["blocks"][0]["text"]
     assert "main.dpsynth_metrics" in utility["blocks"][0]["text"]
     table = next(b for b in utility["blocks"] if b["type"] == "table")
-    for metric, value, holdout, threshold, gate in table["rows"]:
+    for metric, value, _holdout, threshold, gate in table["rows"]:
         assert value == num(rows[metric]["value"]) and threshold == num(rows[metric]["threshold"])
         assert gate == {True: "gate passed", False: "gate failed", None: "not gated (reported only)"}[
             rows[metric]["passed"]]

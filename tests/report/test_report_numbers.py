@@ -27,7 +27,7 @@ def test_bounds_behave_at_the_edges():
     assert posterior_bound(0.0, 0.2) == pytest.approx(0.2)
     curve = trade_off_curve(1.0, 1e-6)
     assert curve[0] == [0.0, pytest.approx(1e-6, abs=1e-4)] and curve[-1] == [1.0, 1.0]
-    assert all(b[1] >= a[1] for a, b in zip(curve, curve[1:]))       # a ROC bound never decreases
+    assert all(b[1] >= a[1] for a, b in zip(curve, curve[1:], strict=False))       # a ROC bound never decreases
     with pytest.raises(ValueError):
         membership_auc_bound(-1.0)
 

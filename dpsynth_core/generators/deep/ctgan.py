@@ -73,7 +73,7 @@ class ConditionSampler:
         if not self.dim or not len(columns):
             return torch.zeros((), device=raw.device)
         total = torch.zeros((), device=raw.device)
-        for k, (start, size) in enumerate(zip(self.data_offsets, self.sizes)):
+        for k, (start, size) in enumerate(zip(self.data_offsets, self.sizes, strict=True)):
             rows = torch.nonzero(columns == k).flatten().to(raw.device)
             if len(rows):
                 total = total + F.cross_entropy(raw[rows, start:start + size], categories[rows].to(raw.device),
@@ -131,7 +131,7 @@ class DPCTGAN(DeepGenerator):
                                                            reduction="sum")
             loss_real.backward()
             if d_optimizer.pre_step():      # clip per row, add noise, divide by the public batch size, account
-                for param, grad in zip(d_params, fake_grads):
+                for param, grad in zip(d_params, fake_grads, strict=True):
                     param.grad.add_(grad / fakes)   # post-processing: depends on no row of this batch
                 d_optimizer.original_optimizer.step()
             # ---- generator: post-processing of the private discriminator (its hooks off, its grads discarded)

@@ -42,7 +42,7 @@ def sample_choices(transformer: DataTransformer, raw: np.ndarray, rng: np.random
     """
     alphas, choices = {}, {}
     scalar = 0
-    for span, start in zip(transformer.spans, transformer.offsets):
+    for span, start in zip(transformer.spans, transformer.offsets, strict=True):
         if isinstance(span, CategoricalSpan):
             choices[span.column] = _sample_rows(_softmax(raw[:, start:start + span.size]), rng)
             continue
@@ -57,7 +57,7 @@ def sample_choices(transformer: DataTransformer, raw: np.ndarray, rng: np.random
 
 def scalar_positions(transformer: DataTransformer) -> list[int]:
     """Column indices (in the transformed vector) of the tanh scalars, in span order."""
-    return [start for span, start in zip(transformer.spans, transformer.offsets)
+    return [start for span, start in zip(transformer.spans, transformer.offsets, strict=True)
             if not isinstance(span, CategoricalSpan)]
 
 

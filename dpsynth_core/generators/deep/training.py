@@ -103,7 +103,8 @@ def make_private_trainer(module: torch.nn.Module, optimizer: torch.optim.Optimiz
         engine = PrivacyEngine(accountant=plan.accountant, secure_mode=secure_mode)  # warns when secure_mode is off
     except ImportError as exc:
         raise ConfigError(f"secure_mode needs the torchcsprng package, which is not installed ({exc}).",
-                          fix="Install torchcsprng (unmaintained; see Opacus docs) or set secure_mode: false.") from None
+                          fix="Install torchcsprng (unmaintained; see Opacus docs) "
+                              "or set secure_mode: false.") from None
     if secure_mode:
         if noise_seed is not None:
             raise ConfigError("A noise seed cannot be used in secure mode.", fix="Remove noise_seed.")

@@ -88,7 +88,10 @@ def _floored(weights: np.ndarray) -> np.ndarray:
 
 def dp_cdf_knots(x_edges: np.ndarray, noisy_counts: np.ndarray, total: float | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Knots (x, u) of a piecewise-linear CDF from noisy bin counts (Norm-Sub to `total`, tiny floor; post-processing)."""
+    """Knots (x, u) of a piecewise-linear CDF from noisy bin counts.
+
+    Norm-Sub to `total`, tiny floor; post-processing.
+    """
     weights = _floored(norm_sub(noisy_counts, total))
     u = np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
     u[-1] = 1.0
@@ -102,9 +105,9 @@ def with_atoms(x: np.ndarray, u: np.ndarray, atoms: tuple[float, ...], shares: n
     cont = 1.0 - float(np.sum(shares))
     points = np.unique(np.concatenate([x, np.asarray(atoms, dtype=float)]))
     base = cont * np.interp(points, x, u)
-    share_of = dict(zip(atoms, shares))
+    share_of = dict(zip(atoms, shares, strict=True))
     xs, us, mids, below = [], [], [], 0.0
-    for p, f in zip(points, base):
+    for p, f in zip(points, base, strict=True):
         xs.append(p)
         us.append(f + below)
         if p in share_of:
@@ -191,7 +194,7 @@ class DataTransformer:
         out = np.zeros((n, self.dim), dtype=np.float32)
         cat_codes = np.zeros((n, len(self.categorical)), dtype=np.int64)
         k = 0
-        for span, start, col in zip(self.spans, self.offsets, self.domain.columns):
+        for span, start, col in zip(self.spans, self.offsets, self.domain.columns, strict=True):
             series = frame[col.name].reset_index(drop=True)
             if isinstance(span, CategoricalSpan):
                 codes = codes_of(series, col.binning)
@@ -212,7 +215,8 @@ class DataTransformer:
         x_knots, u_knots = np.asarray(span.x_knots), np.asarray(span.u_knots)
         x = np.clip(np.where(is_null, x_knots[0], values), x_knots[0], x_knots[-1])  # public/DP bounds only
         u = np.interp(x, x_knots, u_knots)
-        for atom, mid in zip(span.atoms, span.atom_u):     # an atom's rows sit in the middle of its CDF jump
+        # an atom's rows sit in the middle of its CDF jump
+        for atom, mid in zip(span.atoms, span.atom_u, strict=True):
             u = np.where(~is_null & (values == atom), mid, u)
         mode = np.minimum(np.floor(u * span.n_modes), span.n_modes - 1).astype(np.int64)
         alpha = np.clip(2.0 * (u * span.n_modes - mode) - 1.0, -1.0, 1.0)
@@ -231,7 +235,7 @@ class DataTransformer:
         """
         codes = np.zeros((len(next(iter(choices.values()))) if choices else 0, len(self.spans)), dtype=np.int64)
         numeric_values: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for j, (span, col) in enumerate(zip(self.spans, self.domain.columns)):
+        for j, (span, col) in enumerate(zip(self.spans, self.domain.columns, strict=True)):
             if isinstance(span, CategoricalSpan):
                 codes[:, j] = choices[span.column]
                 continue

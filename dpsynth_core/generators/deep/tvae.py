@@ -22,7 +22,10 @@ SIGMA_RANGE = (0.01, 1.0)
 
 def per_row_loss(x: torch.Tensor, recon: torch.Tensor, sigma: torch.Tensor, mu: torch.Tensor,
                  logvar: torch.Tensor, transformer: DataTransformer, loss_factor: float) -> torch.Tensor:
-    """TVAE's loss, one value per row: loss_factor * (Gaussian NLL of scalars + CE of one-hots) + KL(q(z|x) || N(0,I))."""
+    """TVAE's loss, one value per row.
+
+    loss_factor * (Gaussian NLL of scalars + CE of one-hots) + KL(q(z|x) || N(0,I)).
+    """
     loss = torch.zeros(x.shape[0], device=x.device)
     for k, position in enumerate(scalar_positions(transformer)):
         std = sigma[:, k]

@@ -128,7 +128,8 @@ def validate_deep_config(config: DeepConfig, *, generator: str, plan: BudgetPlan
         else:
             derived["noise_multiplier"] = sgd_plan.noise_multiplier
             derived["planned_sgd_epsilon"] = sgd_plan.planned_epsilon
-            derived["noise_std_per_mean_gradient"] = sgd_plan.noise_multiplier * config.max_grad_norm / config.batch_size
+            derived["noise_std_per_mean_gradient"] = (sgd_plan.noise_multiplier * config.max_grad_norm
+                                                      / config.batch_size)
             if sgd_plan.noise_multiplier > config.max_noise_multiplier:
                 errors.append(
                     f"epsilon unreachable for a useful model: DP-SGD needs noise multiplier "
@@ -190,4 +191,5 @@ def recommend_deep_config(*, goal: str, generator: str, rows: int, epsilon: floa
                             "validation": report.to_dict()}
     raise ConfigError(f"No {generator} configuration for goal {goal!r} reaches epsilon={epsilon:g} on {rows} rows "
                       f"with noise multiplier <= {noise_cap:g}.",
-                      fix="Increase epsilon, use a marginal generator (mst/aim) for small tables, or declare more rows.")
+                      fix="Increase epsilon, use a marginal generator (mst/aim) for small tables, "
+                          "or declare more rows.")

@@ -113,7 +113,7 @@ def _split(evidence) -> list:
                else "Charged steps of the release, grouped by step")
     blocks.append(Figure("bars", "Share of the release's zCDP budget (rho) per step", {
         "title": "budget split", "labels": labels, "values": [100 * x for x in shares],
-        "value_texts": [f"{100 * x:.3g}% (rho {num(s.rho)})" for x, s in zip(shares, zcdp)],
+        "value_texts": [f"{100 * x:.3g}% (rho {num(s.rho)})" for x, s in zip(shares, zcdp, strict=True)],
         "colours": [REAL if s.label.startswith("preprocessing") else ACCENT for s in zcdp], "max": 100,
         "source": source}, caption + "; preprocessing (DP domain discovery) in blue."))
     others = [s for s in rows if s.rho is None]

@@ -74,7 +74,7 @@ def build(evidence) -> Section:
     dcr = (evidence.details or {}).get("dcr")
     if dcr:
         edges = dcr["edges"]
-        bins = [f"[{num(a, 3)}, {num(b, 3)})" for a, b in zip(edges[:-1], edges[1:])]
+        bins = [f"[{num(a, 3)}, {num(b, 3)})" for a, b in zip(edges[:-1], edges[1:], strict=True)]
         blocks += [Heading("Distance to closest record"), Figure("histogram", "Distance of synthetic rows to their "
                    "closest training row and closest holdout row", {
                        "title": "DCR distribution", "bins": bins,

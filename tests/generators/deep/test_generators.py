@@ -210,6 +210,6 @@ def test_progress_lines_carry_no_loss_of_the_private_batch():
     """Hole 4: DP-TVAE's loss and DP-CTGAN's discriminator loss are exact functions of the private batch."""
     for name in sorted(GENERATORS):
         events = []
-        _fit(name, progress=lambda kind, info: events.append(info))
+        _fit(name, progress=lambda kind, info, events=events: events.append(info))
         keys = set().union(*(e.keys() for e in events))
         assert not {k for k in keys if "loss" in k} - {"loss_generator_on_synthetic"}, keys

@@ -59,7 +59,7 @@ def test_round_trip_keeps_categories_and_numeric_values():
     vectors, codes = transformer.transform(frame)
     assert vectors.shape == (200, transformer.dim) and codes.shape == (200, 2)   # colour, flag
     choices, alphas = {}, {}
-    for span, start in zip(transformer.spans, transformer.offsets):
+    for span, start in zip(transformer.spans, transformer.offsets, strict=True):
         if hasattr(span, "frequencies"):
             choices[span.column] = vectors[:, start:start + span.size].argmax(1)
         else:
