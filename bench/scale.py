@@ -124,6 +124,7 @@ def child(cfg_path: str) -> None:
     config = SynthesisConfig(epsilon=cfg["epsilon"], generator=cfg["generator"], rows=cfg["rows"], seed=0,
                              table=cfg["table"])
     t0 = time.perf_counter()
+    extra: dict = {}
     if cfg["engine"] == "duckdb":
         import duckdb
 
@@ -137,7 +138,12 @@ def child(cfg_path: str) -> None:
         write_sample(out, release.model, release.record.rows, 0, f"{cfg['table']}_synthetic", temporary=False)
         out.close()
     else:   # spark local: the hook for issue 14 item 2 (runs once dbt_dpsynth.engines.spark exists)
+        import os
+        import sys
+
         from pyspark.sql import SparkSession
+
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)   # the workers need this venv (pandas, dpsynth_core)
 
         spark = SparkSession.builder.master("local[*]").appName("dpsynth-scale").getOrCreate()
         frame = spark.read.parquet(cfg["parquet"])
@@ -149,10 +155,23 @@ def child(cfg_path: str) -> None:
 
         sample_in_spark(spark, release.model, release.record.rows, seed=0).write.mode("overwrite").parquet(
             cfg["parquet"] + ".synthetic")
+        # the driver JVM is a child of this process: wait4 of the driver Python does not see it, /proc does
+        extra["jvm_peak_rss_mb"] = _peak_rss_mb(spark.sparkContext._gateway.proc.pid)
         spark.stop()
     t2 = time.perf_counter()
     print(json.dumps({"ok": True, "fit_and_sample_s": round(t1 - t0, 2), "write_s": round(t2 - t1, 2),
-                      "rows": release.record.rows, "epsilon_spent": release.record.epsilon_spent}))
+                      "rows": release.record.rows, "epsilon_spent": release.record.epsilon_spent} | extra))
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    """Peak resident set (VmHWM) of a live process, MiB (Linux)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -188,7 +207,7 @@ def run_one(workdir: Path, db: Path, engine: str, generator: str, rows: int, tim
 
 def print_scale(results: list[dict]) -> None:
     head = f"{'engine':<8}{'generator':<10}{'rows':>12} {'status':<9}{'wall_s':>9}{'s/1M rows':>11}{'peak_MB':>9}" \
-           f"  rss<2GB"
+           f"  rss<2GB  JVM peak MB (Spark driver, not in peak_MB)"
     print("\nscale (epsilon 1, spec {}, output rows = source rows)\n" + head + "\n" + "-" * len(head))
     for r in results:
         per_m = r["wall_s"] / (r["rows"] / 1e6) if r.get("wall_s") is not None else None
@@ -197,7 +216,7 @@ def print_scale(results: list[dict]) -> None:
         print(f"{r['engine']:<8}{r['generator']:<10}{r['rows']:>12,} {r['status']:<9}"
               f"{'-' if r.get('wall_s') is None else format(r['wall_s'], '.1f'):>9}"
               f"{'-' if per_m is None else format(per_m, '.1f'):>11}{'-' if rss is None else format(rss, '.0f'):>9}"
-              f"  {verdict}")
+              f"  {verdict:<8} {(r.get('child') or {}).get('jvm_peak_rss_mb') or ''}")
         if r["status"] != "ok":
             print(f"{'':<10}-> {r.get('error', '')[:110]}")
 

@@ -16,7 +16,7 @@ import pandas as pd
 from . import __version__
 from .accounting.plan import delta_is_weak
 from .config import SynthesisConfig
-from .dp_gate import DpGateConfig, run_dp_gate
+from .dp_gate import DpGateConfig, DpGateResult, run_dp_gate
 from .dp_gate import check_before_read as check_dp_gate
 from .errors import ConfigError, SpecError
 from .generators.base import FittedSynthesizer, GeneratorContext, get_generator
@@ -170,18 +170,8 @@ def _read_and_fit(engine, table_spec, config, generator, plan, noise_rng, prepro
     gate_result = None
     if dp_gate is not None:
         stage[0] = "dp gate"
-        holdout_rows = fitted.estimated_rows * config.holdout / (1.0 - config.holdout)   # post-processing
-        gate_result = run_dp_gate(PrivateTable(holdout, budget, private.rng, unit=unit), fitted, dp_gate, gate_node,
-                                  holdout_rows, n)
-        if progress is not None:
-            progress("dp gate", {"passed": gate_result.passed, "noisy_value": gate_result.noisy_value})
-    warnings = list(domain.warnings)
-    if rows_source == "dp_estimate" and n < SMALL_ESTIMATE:
-        warnings.append(f"the DP estimate of the source's row count is {n}: the source is (nearly) empty, or epsilon "
-                        "is too small to see its rows. Declare `rows` to generate a chosen number of rows.")
-    if config.delta is None and config.max_rows is None and delta_is_weak(plan.delta, fitted.estimated_rows):
-        warnings.append(f"the default delta={plan.delta:g} is not below 1/(n ln n) for the DP-estimated "
-                        f"n={fitted.estimated_rows:.0f} rows; declare max_rows (or a smaller delta).")
+        gate_result = _dp_gate(PrivateTable(holdout, budget, private.rng, unit=unit), fitted, dp_gate, gate_node,
+                               config.holdout, n, progress)
     record = ReleaseRecord(
         relation=engine.relation_name, generator=config.generator, epsilon=config.epsilon,
         delta=plan.delta, delta_conversion=plan.delta_conversion, delta_threshold=plan.delta_threshold, rho=plan.rho,
@@ -191,19 +181,52 @@ def _read_and_fit(engine, table_spec, config, generator, plan, noise_rng, prepro
         seed=seed,
         spend=budget.breakdown() + list(fitted.extra_spend),
         budget_tree=plan.tree(budget, plan.dpsgd and generator_budget.dpsgd_allowance().charged),
-        columns={c.name: {"kind": c.kind.value, "domain": "dp_discovered" if c.discovered else "public",
-                          "codes": c.size, "source_type": c.source_type, **c.report} for c in domain.columns}
-        | {name: {"kind": "identifier", "domain": "surrogate_keys"} | ({"privacy_unit": True}
-                                                                      if name == unit.column else {})
-           for name, _ in domain.identifiers},
-        neighbouring=unit.neighbouring, privacy_unit=unit.to_record(),
-        holdout={"used": holdout is not None, "fraction": config.holdout,
-                 "split": "keyed hash, secret salt" + ("" if unit.is_row else f" (of {unit.column}: whole units)"),
-                 "purpose": "evaluation only; never seen by the generator"} if holdout is not None else {"used": False},
-        warnings=warnings, epsilon_other=fitted.epsilon_other, library_version=__version__,
+        columns=_column_report(domain, unit), neighbouring=unit.neighbouring, privacy_unit=unit.to_record(),
+        holdout=_holdout_report(config.holdout, unit) if holdout is not None else {"used": False},
+        warnings=_release_warnings(domain, fitted, n, rows_source, config, plan),
+        epsilon_other=fitted.epsilon_other, library_version=__version__,
         options=generator.options.to_dict(), fit_seconds=fit_seconds,
         dp_gate=gate_result.to_dict() if gate_result is not None else None)
     stage[0] = "evaluation rows"
     evaluation = (read_evaluation_rows(train, holdout, list(domain.column_order or domain.attrs))
                   if holdout is not None and evaluation_rows else None)
     return Release(data=data, record=record, model=fitted, evaluation=evaluation)
+
+
+def _dp_gate(holdout: PrivateTable, fitted, dp_gate: DpGateConfig, node, holdout_fraction: float, rows: int,
+             progress) -> DpGateResult:
+    """The DP gate on the holdout (its own budget node); the holdout's size is estimated from the DP row estimate."""
+    holdout_rows = fitted.estimated_rows * holdout_fraction / (1.0 - holdout_fraction)   # post-processing
+    result = run_dp_gate(holdout, fitted, dp_gate, node, holdout_rows, rows)
+    if progress is not None:
+        progress("dp gate", {"passed": result.passed, "noisy_value": result.noisy_value})
+    return result
+
+
+def _column_report(domain, unit: PrivacyUnit) -> dict:
+    """The record's `columns`: kind, where the domain came from (public or DP), codes and the domain report."""
+    modelled = {c.name: {"kind": c.kind.value, "domain": "dp_discovered" if c.discovered else "public",
+                         "codes": c.size, "source_type": c.source_type, **c.report} for c in domain.columns}
+    keys = {name: {"kind": "identifier", "domain": "surrogate_keys"} | ({"privacy_unit": True}
+                                                                         if name == unit.column else {})
+            for name, _ in domain.identifiers}
+    return modelled | keys
+
+
+def _holdout_report(fraction: float, unit: PrivacyUnit) -> dict:
+    return {"used": True, "fraction": fraction,
+            "split": "keyed hash, secret salt" + ("" if unit.is_row else f" (of {unit.column}: whole units)"),
+            "purpose": "evaluation only; never seen by the generator"}
+
+
+def _release_warnings(domain, fitted, rows: int, rows_source: str, config: SynthesisConfig, plan) -> list[str]:
+    """The domain's warnings, and those about the row estimate and the default delta (post-processing of DP
+    outputs and settings: public)."""
+    warnings = list(domain.warnings)
+    if rows_source == "dp_estimate" and rows < SMALL_ESTIMATE:
+        warnings.append(f"the DP estimate of the source's row count is {rows}: the source is (nearly) empty, or "
+                        "epsilon is too small to see its rows. Declare `rows` to generate a chosen number of rows.")
+    if config.delta is None and config.max_rows is None and delta_is_weak(plan.delta, fitted.estimated_rows):
+        warnings.append(f"the default delta={plan.delta:g} is not below 1/(n ln n) for the DP-estimated "
+                        f"n={fitted.estimated_rows:.0f} rows; declare max_rows (or a smaller delta).")
+    return warnings
