@@ -14,8 +14,9 @@ write it for this table: nothing to declare), then writes the synthetic rows int
 (spawn to exit) and peak RSS (the child's ru_maxrss from wait4) are measured as for every other benchmark child.
 Targets (issue 14): peak RSS < 2 GB and time linear in rows (seconds per million rows roughly constant).
 
-Spark local on 10M rows runs once a Spark engine exists: while `dbt_dpsynth.engines.spark` is missing that row is
-recorded as skipped with the reason.
+Spark local on 10M rows (skipped with the reason when pyspark or the Spark engine cannot be imported): the table is
+exported to Parquet, counted by the Spark engine and sampled by `mapInPandas`; the driver JVM's peak RSS (VmHWM in
+/proc, as wait4 of the Python child does not see it) is reported beside the Python process's.
 """
 
 from __future__ import annotations
