@@ -478,10 +478,14 @@ class _Resolver:
         bin_codes, _ = histogram.cell_codes()
         counts = all_counts[list(bin_codes)]
         found = mass_range(counts, sigma, drift=TAIL_DRIFT)
-        if len(counts) / merge_factor(counts, sigma) < min(MIN_TRIM_RESOLUTION, len(counts)):
-            keep = (lo, hi)      # too little signal to see where inside the bounds the mass ends: do not trim
-        if found is not None and float(counts[found[0]:found[1] + 1].sum()) < 0.5 * float(counts.sum()):
-            found = None         # a "range" holding less than half the noisy mass is a noise spike, not the data
+        coarse = len(counts) / merge_factor(counts, sigma) < min(MIN_TRIM_RESOLUTION, len(counts))
+        if found is not None and _mostly_elsewhere(counts, sigma, found):
+            found = None         # a "range" holding less than the significant mass outside it is a noise spike
+        if found is not None and coarse:
+            # too little signal to see exactly where the mass ends: trim to the range found, widened by its own width
+            # on each side (a thin tail next to it stays; a power-of-two grid bin of 1024 years around 26 does not)
+            width = found[1] - found[0] + 1
+            found = (max(found[0] - width, 0), min(found[1] + width, len(counts) - 1))
         if found is not None and not declared:   # trim DP bounds to where the mass is (declared bounds stay) ...
             first, last = significant_remainder(counts, sigma, *found)
             # never inside the grid bins the bounds found occupied (a long thin tail is spread too thin for the
@@ -602,15 +606,21 @@ class _Resolver:
         supported = supported_range(values, sigma)
         found = connected_range(values, sigma, supported, occupied_range(values, sigma, alarm=GRID_ALARM))
         ranges = [found] if found is not None else []
-        if not ranges:          # nothing stands out: the grid bin with the largest noisy count (post-processing)
+        if not ranges:
+            # nothing stands out: the grid bins of the atoms (released values: their rows are not in these counts),
+            # and the fullest grid bin when its count is some evidence (over 3 sigma) or there are no atoms; a noise
+            # maximum far from the atoms would otherwise become the range (post-processing of the noisy counts)
             top = int(np.argmax(values))
-            lo, hi = grid[top], grid[top + 1]
+            held = [_grid_bin(grid, a) for a in atoms]
+            bins = held + ([top] if values[top] > 3 * sigma or not held else [])
+            lo, hi = grid[min(bins)], grid[max(bins) + 1]
             keep = (hi, lo)
-            report["bounds"] = "too noisy"
-            shown = (f"[{_dt_text(lo)}, {_dt_text(hi)}]" if is_dt else f"[{lo:g}, {hi:g}]")
-            self.warnings.append(f"column {col.name!r}: no value range cleared the DP threshold ({4 * sigma:.0f} rows "
-                                 f"per grid bin); using its fullest grid bin {shown}, values outside are clipped. "
-                                 f"Declare lower/upper for it.")
+            report["bounds"] = "atoms" if top not in bins else "too noisy"
+            if top in bins:
+                shown = (f"[{_dt_text(lo)}, {_dt_text(hi)}]" if is_dt else f"[{lo:g}, {hi:g}]")
+                self.warnings.append(f"column {col.name!r}: no value range cleared the DP threshold ({4 * sigma:.0f} "
+                                     f"rows per grid bin); using {shown}, values outside are clipped. Declare "
+                                     f"lower/upper for it.")
         else:
             first, last = min(r[0] for r in ranges), max(r[1] for r in ranges)
             lo, hi = grid[first], grid[last + 1]
@@ -643,6 +653,20 @@ class _Resolver:
         if as_int:  # grid bins are [a, b): the integers inside are ceil(a) .. ceil(b) - 1
             lo, hi = math.ceil(lo), max(math.ceil(hi) - 1, math.ceil(lo))
         return lo, hi, keep
+
+
+def _grid_bin(grid: tuple[float, ...], value: float) -> int:
+    """Index of the grid bin [grid[i], grid[i + 1]) holding `value`, clipped into the grid."""
+    return int(np.clip(np.searchsorted(grid, value, side="right") - 1, 0, len(grid) - 2))
+
+
+def _mostly_elsewhere(counts: np.ndarray, sigma: float, found: tuple[int, int]) -> bool:
+    """Whether the noisy mass outside `found` is both significant (over 3 noise sds of its sum) and larger than the
+    mass inside: then `found` is a noise spike beside data spread too thin to stand out (post-processing)."""
+    inside = float(counts[found[0]:found[1] + 1].sum())
+    outside = float(counts.sum()) - inside
+    outside_sd = sigma * math.sqrt(max(len(counts) - (found[1] - found[0] + 1), 1))
+    return outside > inside and outside > 3.0 * outside_sd
 
 
 def _dt_text(seconds: float) -> str:
