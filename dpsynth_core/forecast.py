@@ -173,38 +173,21 @@ def forecast(spec: TableSpec, config: SynthesisConfig, rows: int, rows_public: b
     k = config.max_rows_per_unit          # the privacy unit's bound multiplies every sensitivity (measurement layer)
     columns = tuple(planned_codes(c, preprocess, assumed_categories) for c in spec.columns
                     if c.kind != ColumnKind.IDENTIFIER)
-    # the resolver's own split (preprocessing.plan): stage weights over the planned stages, delta per thresholded one
-    needs = DomainPlan.build([(c, False) for c in spec.columns], 1.0, 1.0, preprocess.max_integer_bins).needs_budget
-    rho_pre = plan.rho * plan.domain_share if needs else 0.0
+    rho_pre, discovery_sigmas, threshold = _discovery(spec, plan, preprocess, k)
     rho_gen = plan.rho - rho_pre
-    domain_plan = DomainPlan.build([(c, False) for c in spec.columns], rho_pre, plan.delta_threshold,
-                                   preprocess.max_integer_bins)
-    # the privacy unit's bound k multiplies every sensitivity, so every discovery sigma (measurement layer)
-    discovery_sigmas = {stage: k * s for stage, s in domain_plan.sigmas().items()} if rho_pre > 0 else {}
-    thresholded = discovery_sigmas.get("categories") or discovery_sigmas.get("values")
-    discovery_sigma = thresholded or next(iter(discovery_sigmas.values()), None)
-    threshold = (threshold_for(thresholded, domain_plan.delta_each, k) if thresholded is not None and
-                 domain_plan.delta_each > 0 else None)
+    discovery_sigma = (discovery_sigmas.get("categories") or discovery_sigmas.get("values")
+                       or next(iter(discovery_sigmas.values()), None))
     d = len(columns)
     codes = {c.name: c.codes for c in columns}
-    notes: list[str] = []
-    correlation_noise = None
     pairs = list(itertools.combinations([c.name for c in columns], 2))
     generator = config.generator_class()(config.options)
     noise = generator.noise_plan(d, rho_gen).for_unit(k)   # the generator's own plan: cannot drift from fit
     sigma1, sigma2, split = noise.sigma_one_way, noise.sigma_two_way, list(noise.split)
-    if config.generator == "mst":
-        notes.append(f"MST measures d-1 = {max(d - 1, 0)} of the {len(pairs)} pairs; each pair below is 'if selected'.")
-    elif config.generator == "aim":
-        notes.append(f"AIM plans T = {generator.rounds_for(d)} rounds; sigma {sigma1:.4g} is where measurements "
-                     f"start, annealing halves it when a round gains little, so the marginals it ends up measuring "
-                     f"are at most this noisy.")
-    elif d > 1:  # copula
+    correlation_noise = None
+    if config.generator == "copula" and d > 1:   # no 2-way marginal: noise on each latent correlation instead
         sigma2 = None
-        sensitivity_sigma = generator.correlation_sigma(d, split[1][1], k)
-        correlation_noise = sensitivity_sigma / rows
-        notes.append(f"The copula measures no 2-way marginal; each latent correlation gets noise of std about "
-                     f"{correlation_noise:.3g}.")
+        correlation_noise = generator.correlation_sigma(d, split[1][1], k) / rows
+    notes = _generator_notes(config.generator, generator, d, len(pairs), sigma1, correlation_noise)
     if config.privacy_unit is not None:
         notes.append(f"Privacy unit {config.privacy_unit!r}, at most {k} row(s) each: every noise std is {k} times a "
                      f"row-level release's, and `rows` should count the rows left after bounding.")
@@ -222,6 +205,37 @@ def forecast(spec: TableSpec, config: SynthesisConfig, rows: int, rows_public: b
     return Forecast(config.generator, config.epsilon, config.resolved_delta(), plan.rho, rho_pre, rho_gen, rows,
                     rows_public, columns, one_way, tuple(sorted(two_way, key=lambda m: -m.expected_tvd)),
                     tuple(split), discovery_sigma, threshold, correlation_noise, tuple(notes), discovery_sigmas)
+
+
+def _discovery(spec: TableSpec, plan, preprocess: PreprocessOptions, k: int) -> tuple[float, dict, int | None]:
+    """(rho of DP domain discovery, its noise std per stage, the release threshold of thresholded discovery), by the
+    resolver's own split (preprocessing.plan: stage weights over the planned stages, delta per thresholded stage).
+    The privacy unit's bound k multiplies every sigma (measurement layer)."""
+    columns = [(c, False) for c in spec.columns]
+    needs = DomainPlan.build(columns, 1.0, 1.0, preprocess.max_integer_bins).needs_budget
+    rho_pre = plan.rho * plan.domain_share if needs else 0.0
+    domain_plan = DomainPlan.build(columns, rho_pre, plan.delta_threshold, preprocess.max_integer_bins)
+    sigmas = {stage: k * s for stage, s in domain_plan.sigmas().items()} if rho_pre > 0 else {}
+    thresholded = sigmas.get("categories") or sigmas.get("values")
+    threshold = (threshold_for(thresholded, domain_plan.delta_each, k) if thresholded is not None and
+                 domain_plan.delta_each > 0 else None)
+    return rho_pre, sigmas, threshold
+
+
+def _generator_notes(name: str, generator, d: int, n_pairs: int, sigma1: float,
+                     correlation_noise: float | None) -> list[str]:
+    """What the forecast of each generator's measurements means (MST's selection, AIM's annealing, the copula's
+    correlations)."""
+    if name == "mst":
+        return [f"MST measures d-1 = {max(d - 1, 0)} of the {n_pairs} pairs; each pair below is 'if selected'."]
+    if name == "aim":
+        return [f"AIM plans T = {generator.rounds_for(d)} rounds; sigma {sigma1:.4g} is where measurements start, "
+                f"annealing halves it when a round gains little, so the marginals it ends up measuring are at most "
+                f"this noisy."]
+    if correlation_noise is not None:
+        return [f"The copula measures no 2-way marginal; each latent correlation gets noise of std about "
+                f"{correlation_noise:.3g}."]
+    return []
 
 
 def epsilon_sweep(spec: TableSpec, config: SynthesisConfig, rows: int, epsilons=SWEEP_EPSILONS,
