@@ -10,12 +10,12 @@ representation, from public information and DP outputs only:
   TIMESTAMP WITH TIME ZONE to tz-aware UTC datetime64;
 - numeric atoms (DP-detected point masses such as 0) decode to exactly their value; bins decode to a value drawn
   inside the bin from the DP fine histogram;
-- a category (or numeric code) DP discovery did not release is coded `other`. It is never decoded as null: text
-  columns spell it `other_label` (default `"__other__"`, `PreprocessOptions.other_label`); other columns, and text
-  columns when `other_label` is None, re-spread it over the released values (drawn like the batch's in-domain rows),
-  because no spelling outside the released values exists in their type. Why a label by default: it keeps the
-  released categories' frequencies right and makes the loss visible and queryable; re-spreading hides it inside
-  frequent categories. The release record reports the DP estimate of the share pooled (`pooled_share`).
+- a category (or numeric code) DP discovery did not release is coded `other`. It is never decoded as null: by
+  default it is re-spread over the released values (drawn like the batch's in-domain rows), so every output value is
+  one the source has (a synthetic table passes the source's `accepted_values` tests; no spelling outside the released
+  values exists in a typed column anyway); with `PreprocessOptions.other_label` set (e.g. `"__other__"`), text columns
+  spell it with that label instead, which keeps the released categories' frequencies and makes the loss queryable.
+  The release record reports the DP estimate of the share pooled (`pooled_share`) and how it was decoded.
 `TableDomain.source_types` carries each column's public source type and family, so writers (dbt glue, CLI) can cast
 the output relation to the exact source types (INTEGER vs BIGINT, DECIMAL(p, s), DATE, TIMESTAMPTZ...).
 """
@@ -33,7 +33,7 @@ from ..measurement.binning import Binning, CategoricalBinning, NumericBinning
 from ..measurement.engine import TypeFamily
 from ..schema import ColumnKind
 
-DEFAULT_OTHER_LABEL = "__other__"
+DEFAULT_OTHER_LABEL = "__other__"     # the suggested label of an explicit `other` bucket (`other_label`; default off)
 INT64_LIMIT = float(2 ** 63 - 1024)     # the largest double below 2^63 (every int64 output fits within +-this)
 UINT64_LIMIT = float(2 ** 64 - 2048)    # the largest double below 2^64
 

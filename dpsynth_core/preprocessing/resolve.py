@@ -51,7 +51,7 @@ from ..measurement.private_table import PrivateTable, threshold_for
 from ..schema import ColumnKind, ColumnSpec, TableSpec
 from ..spec_types import coerce_category
 from ..validation import Interval, Param, validate_params
-from .domains import DEFAULT_OTHER_LABEL, ColumnDomain, TableDomain
+from .domains import ColumnDomain, TableDomain
 from .grids import (
     MAGNITUDE_EDGES,
     SIGNIFICANT_SIGMAS,
@@ -107,7 +107,9 @@ class PreprocessOptions:
         infer_text_kinds: decide the kind of text columns without a declared kind with a charged DP decision
             (for a CSV read as all-VARCHAR); off for typed sources, whose types are public.
         text_kind_tolerance: share of a text column's values that may fail to parse as the chosen kind (read as null).
-        other_label: spelling of pooled categories in text columns; None re-spreads them over the released values.
+        other_label: None (default) re-spreads the rows of pooled categories over the released values, so every
+            output value is one of the source's (downstream `accepted_values` tests keep passing); a label (e.g.
+            `DEFAULT_OTHER_LABEL`, "__other__") keeps them as one explicit bucket in text columns instead.
         atom_share: numeric values holding at least this share of rows get a code of their own (decoded exactly).
         max_atoms: at most this many atoms per column (the largest).
         max_code_values: a numeric column whose released values cover nearly all rows and number at most this many
@@ -122,7 +124,7 @@ class PreprocessOptions:
     fine_bins: int = 512
     infer_text_kinds: bool = False
     text_kind_tolerance: float = 0.02
-    other_label: str | None = DEFAULT_OTHER_LABEL
+    other_label: str | None = None
     atom_share: float = 0.05
     max_atoms: int = 8
     max_code_values: int = 64

@@ -179,15 +179,19 @@ def test_nullable_false_forces_no_null_code_and_true_forces_one():
 
 
 def test_dropped_categories_are_pooled_never_null_and_reported():
-    """A 3.5k-row column with no nulls lost its rare categories to nulls (14%). Now they are pooled as `__other__`,
-    the release record gives the DP estimate of the pooled share, and a warning names the column."""
+    """A 3.5k-row column with no nulls lost its rare categories to nulls (14%). Now they are pooled (re-spread over
+    the released values by default; `other_label` names an explicit bucket), the release record gives the DP estimate
+    of the pooled share, and a warning names the column."""
     rng = np.random.default_rng(6)
     n = 3500
     common = rng.choice(["rent", "own", "mortgage"], n, p=[0.45, 0.35, 0.20]).astype(object)
     rare = rng.random(n) < 0.10
     common[rare] = rng.choice([f"rare{k}" for k in range(30)], int(rare.sum()))  # 30 values of ~12 rows each
     frame = pd.DataFrame({"home": common, "x": rng.normal(0, 1, n)})
-    release = _release(frame, {"x": {"kind": "continuous", "lower": -5, "upper": 5, "nullable": False}})
+    spec = {"x": {"kind": "continuous", "lower": -5, "upper": 5, "nullable": False}}
+    default = _release(frame, spec).data["home"]
+    assert default.notna().all() and set(default) <= {"rent", "own", "mortgage"}    # only the source's values
+    release = _release(frame, spec, preprocess=PreprocessOptions(other_label="__other__"))
     out = release.data["home"]
     assert out.notna().all()
     assert set(out) <= {"rent", "own", "mortgage", "__other__"} and (out == "__other__").mean() > 0.03
