@@ -7,8 +7,10 @@ One small project (gov_project.py), five dbt invocations in order; the steps bui
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -100,8 +102,20 @@ def test_2_an_approval_lets_the_next_build_publish_without_a_new_charge(project,
         ("release_record", "Ana Auditor")]
 
 
+def wait_until_expired(project: Path, model: str) -> None:
+    """Sleep until the model's newest release has expired (its expiry is seconds after its release, so a fast run of
+    the tests before could reach the build below first)."""
+    (expires_at,), = query(project, f"SELECT max(expires_at) FROM main.dpsynth_ledger WHERE model = '{model}'")
+    if expires_at.tzinfo is None:  # a naive TIMESTAMP in the ledger is UTC
+        expires_at = expires_at.replace(tzinfo=dt.timezone.utc)
+    left = (expires_at - dt.datetime.now(dt.timezone.utc)).total_seconds()
+    if left > 0:
+        time.sleep(left + 1.0)
+
+
 def test_3_a_new_unapproved_release_leaves_the_previous_table_and_an_expired_release_fails_its_test(project):
     previous = table(project, "gov_released")
+    wait_until_expired(project, "model.gov.short_lived")
     build = dbt(project, "build", "--select", "gov_candidate", "gov_released", "tag:expiry",
                 "--vars", "{dpsynth_refresh: [gov_candidate]}")
     assert build.returncode != 0
