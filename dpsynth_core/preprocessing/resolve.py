@@ -83,6 +83,11 @@ VALUE_FLOOR_SHARE = 0.001
 # A numeric column is taken for a code column only when the noise of its unreleased-mass estimate is at most this
 # share of the rows (else it is binned: small integer ranges get one bin per integer anyway).
 CODE_NOISE_SHARE = 0.05
+# ... and when that estimate is not significantly (this many of its noise sigmas) above the uncovered share allowed
+# by `code_coverage`: a test at one sigma missed a column of five codes in one release out of six (it was then
+# binned, and decoded values that never occur); at 2.5 sigmas a true code column fails with probability <= 0.6%,
+# and a column taken for codes leaves at most code_coverage's share + 2.5 sigmas re-spread (reported).
+CODE_SIGMAS = 2.5
 # CUSUM alarm (in noise sigmas) on the coarse bounds grid.
 GRID_ALARM = 6.0
 # CUSUM drift (in noise sigmas per merged bin) of the fine histogram's trim inside DP bounds.
@@ -114,7 +119,8 @@ class PreprocessOptions:
         max_atoms: at most this many atoms per column (the largest).
         max_code_values: a numeric column whose released values cover nearly all rows and number at most this many
             is modelled as categorical over them.
-        code_coverage: "nearly all": the share of the non-null rows the released values must cover.
+        code_coverage: "nearly all": the share of the non-null rows the released values must cover (up to
+            `CODE_SIGMAS` noise sigmas of the DP estimate of the uncovered rows).
     """
 
     max_categories: int = 100
@@ -562,7 +568,7 @@ class _Resolver:
         rest = self.rows - sum(released.values()) - found.null_count
         sd = math.sqrt(self.rows_sigma ** 2 + (len(released) + 1) * sigma ** 2)
         if len(released) <= self.options.max_code_values and sd <= CODE_NOISE_SHARE * self.rows and \
-                rest <= max((1 - self.options.code_coverage) * self.rows, sd):
+                rest <= (1 - self.options.code_coverage) * self.rows + CODE_SIGMAS * sd:
             report["pooled_as"] = "re-spread over the released values"
             has_other = self._pooled(col, released, found.null_count, sigma, found.threshold, "values", report)
             nullable = self._nullable(col, evidence, report)
