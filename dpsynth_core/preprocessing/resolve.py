@@ -90,6 +90,10 @@ CODE_NOISE_SHARE = 0.05
 CODE_SIGMAS = 2.5
 # CUSUM alarm (in noise sigmas) on the coarse bounds grid.
 GRID_ALARM = 6.0
+# When no grid bin stands out but the rows off the atoms are significant (this many sigmas), the densest run of at
+# most SPREAD_MAX_BINS grid bins is the range (a warning says so when its sum does not clear this many sigmas too).
+SPREAD_SIGMAS = 3.0
+SPREAD_MAX_BINS = 8
 # CUSUM drift (in noise sigmas per merged bin) of the fine histogram's trim inside DP bounds.
 TAIL_DRIFT = 1.0
 # The fine histogram trims the DP bounds only when its signal supports at least this many merged bins (or all of
@@ -356,9 +360,12 @@ class _Resolver:
         rest = self.rows - sum(released.values()) - null_count
         sd = math.sqrt(self.rows_sigma ** 2 + (len(released) + 1) * sigma ** 2)
         significant = rest > OTHER_SIGMAS * sd
-        share = self._share(rest) if significant else 0.0
-        report.update(threshold_rows=int(threshold), pooled_share=round(share, 4))
-        if share >= REPORT_SHARE:
+        share = self._share(rest)
+        # the estimate is reported whether or not it clears the noise (a code column may leave a few percent of its
+        # rows re-spread without that being significant); the warning waits for significance
+        report.update(threshold_rows=int(threshold), pooled_share=round(share, 4),
+                      pooled_share_sd=round(sd / self.rows, 4))
+        if significant and share >= REPORT_SHARE:
             keep = self._epsilon_to_keep(threshold, 0.01)
             report["epsilon_to_keep_1pct"] = round(keep, 3) if keep else None
             self.warnings.append(
@@ -597,6 +604,28 @@ class _Resolver:
                 return d
         return None
 
+    def _spread_range(self, name: str, values: np.ndarray, counts: np.ndarray, binning: NumericBinning,
+                      sigma: float, report: dict) -> tuple[int, int] | None:
+        """When no grid bin stands out but the DP estimate of the rows off the atoms (N minus the atoms' and the
+        nulls' noisy counts) is significant, those rows exist and are spread thin over a few grid bins (a lognormal
+        tail beside 90% zeros): the densest run of grid bins (with a warning when it does not clear SPREAD_SIGMAS).
+        Without this the column collapsed onto its atoms (a 90%-zero column came back 100% zero in one release out
+        of 15)."""
+        if self.rows is None:
+            return None
+        atom_cells = counts[list(binning.cell_codes()[1])]
+        rest = self.rows - float(atom_cells.sum()) - float(counts[-1])
+        sd = math.sqrt(self.rows_sigma ** 2 + (atom_cells.size + 1) * sigma ** 2)
+        if rest <= SPREAD_SIGMAS * sd:
+            return None
+        z, first, last = _densest_window(values, sigma)
+        if z <= SPREAD_SIGMAS:   # a best guess: still better than putting every row on the atoms
+            report["bounds"] = "too noisy"
+            self.warnings.append(f"column {name!r}: about {self._share(rest):.0%} of rows lie off its point masses "
+                                 f"(DP estimate) but no value range cleared the DP threshold; the densest run of grid "
+                                 f"bins is used. Declare lower/upper for it.")
+        return first, last
+
     def _bounds(self, col: ColumnSpec, is_dt: bool, as_int: bool, atoms: tuple[float, ...], evidence: _NullEvidence,
                 report: dict
                 ) -> tuple[float, float, tuple[float, float]]:
@@ -613,6 +642,8 @@ class _Resolver:
         # with a high alarm: the coarse grid has ~100 bins, mostly empty) as far as it is contiguous
         supported = supported_range(values, sigma)
         found = connected_range(values, sigma, supported, occupied_range(values, sigma, alarm=GRID_ALARM))
+        if found is None:
+            found = self._spread_range(col.name, values, counts, binning, sigma, report)
         ranges = [found] if found is not None else []
         if not ranges:
             # nothing stands out: the grid bins of the atoms (released values: their rows are not in these counts),
@@ -661,6 +692,19 @@ class _Resolver:
         if as_int:  # grid bins are [a, b): the integers inside are ceil(a) .. ceil(b) - 1
             lo, hi = math.ceil(lo), max(math.ceil(hi) - 1, math.ceil(lo))
         return lo, hi, keep
+
+
+def _densest_window(values: np.ndarray, sigma: float, max_width: int = SPREAD_MAX_BINS) -> tuple[float, int, int]:
+    """(z, first, last): the run of at most `max_width` consecutive bins whose noisy sum is the most noise sds
+    above zero (post-processing of the noisy counts)."""
+    best = (-math.inf, 0, 0)
+    sums = np.concatenate([[0.0], np.cumsum(values)])
+    for width in range(1, min(max_width, values.size) + 1):
+        z = (sums[width:] - sums[:-width]) / (sigma * math.sqrt(width))
+        i = int(np.argmax(z))
+        if z[i] > best[0]:
+            best = (float(z[i]), i, i + width - 1)
+    return best
 
 
 def _grid_bin(grid: tuple[float, ...], value: float) -> int:

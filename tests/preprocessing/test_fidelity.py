@@ -21,6 +21,7 @@ from dpsynth_core.measurement.pandas_engine import codes_of
 from dpsynth_core.measurement.private_table import threshold_for
 from dpsynth_core.preprocessing import PreprocessOptions, TableDomain, resolve_domains
 from dpsynth_core.preprocessing.kinds import decide_text_kind
+from dpsynth_core.preprocessing.resolve import _densest_window
 from dpsynth_core.schema import ColumnKind, TableSpec
 
 MST = {"generator": "mst", "options": {"iters": 30}}
@@ -251,6 +252,27 @@ def test_the_code_decision_holds_across_noise_draws_and_leaves_a_tail_binned():
         coded += isinstance(domain.column("dose").binning, CategoricalBinning)
         tails += isinstance(domain.column("score").binning, CategoricalBinning)
     assert (coded, tails) == (40, 0)
+
+
+def test_a_thin_tail_beside_an_atom_keeps_a_range_when_no_grid_bin_stands_out():
+    """90% zeros and a lognormal tail of 400 rows over a few power-of-two grid bins, at a budget where no single grid
+    bin clears the threshold: the significant mass off the atom is given the densest run of grid bins, so the column
+    does not collapse onto its zero (it did in 14 of these 30 noise draws, now in 3)."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    frame = pd.DataFrame({"claims": np.where(rng.random(n) < 0.9, 0.0, np.round(rng.lognormal(6, 1, n), 2))})
+    collapsed = 0
+    for seed in range(30):
+        domain, _ = _resolve(frame, rho=0.002, seed=seed)
+        edges = domain.column("claims").binning.edges
+        collapsed += len(edges) <= 2 or edges[-1] < 64
+    assert collapsed <= 3    # the 3 left: a noise spike elsewhere taken for the range (another rule)
+
+
+def test_densest_window_finds_a_spread_run_and_prefers_its_full_width():
+    values = np.array([0.0, 1.0, -2.0, 20.0, 25.0, 22.0, 18.0, 0.5, -1.0, 3.0])
+    z, first, last = _densest_window(values, sigma=10.0, max_width=8)
+    assert (first, last) == (3, 6) and z == pytest.approx(85.0 / (10.0 * 2.0))
 
 
 def test_atoms_have_their_own_codes_in_value_order():

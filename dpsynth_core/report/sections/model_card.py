@@ -15,8 +15,9 @@ from .common import f, fact
 
 _BINNING = ("Numeric and datetime columns are modelled in bins (DP quantile bins or declared edges); values are drawn "
             "inside a bin from a DP fine histogram, so detail finer than the bins is approximate.")
-_RARE = ("Rare categories whose noisy count does not clear the discovery threshold are pooled into <other>/null; "
-         "they do not appear in the synthetic table.")
+_RARE = ("Rare categories whose noisy count does not clear the discovery threshold do not appear in the synthetic "
+         "table: their rows are pooled (re-spread over the released categories by default, or one explicit other "
+         "bucket with other_label), never turned into nulls; the release record gives the DP estimate of the share.")
 
 KNOWN_LIMITATIONS: dict[str, tuple[str, ...]] = {
     "mst": ("Preserves the 1-way marginals and the 2-way marginals of one maximum spanning tree (d-1 column pairs); "

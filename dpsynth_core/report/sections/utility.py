@@ -104,7 +104,8 @@ def _tstr_subgroup_rare(evidence) -> list:
             fact("of them present in the synthetic table", d.get("n_present")),
             fact("miss rate", rare.get("value")))),
             Text("DP domain discovery drops categories whose noisy count does not clear its threshold, by design: "
-                 "rare categories are pooled into <other>/null.", "note")]
+                 "their rows are pooled (re-spread over the released categories by default, or one explicit other "
+                 "bucket with other_label), never turned into nulls.", "note")]
         if d.get("missing"):
             blocks.append(Bullets(tuple(str(x) for x in d["missing"]), "Missing (real values, sensitive)"))
     return blocks
