@@ -69,7 +69,8 @@ integration: venv
 		--selector governance_publish
 	$(BIN)/python $(IT)/check_governance_demo.py published $(IT)/target/governance/run_results.json "$(TEST_DB)"
 
-test: unit integration
+# ruff first (issue 9: lint is part of `make test`), then pytest, then the dbt builds.
+test: lint unit integration
 
 # ruff (pyflakes, pycodestyle, isort order, bugbear; settings in pyproject.toml)
 lint: venv
