@@ -351,14 +351,18 @@ class _Resolver:
         factor = epsilon_scale(threshold, share * self.rows)
         return float(cdp_eps(root.rho_total * factor, root.delta_conversion))
 
+    def _rows_besides(self, held: float, cells: int, sigma: float) -> tuple[float, float]:
+        """(estimate, sd): the DP row count N minus `held`, a sum of `cells` noisy counts of noise `sigma` each (the
+        rows those counts leave unexplained: pooled, clipped, off the atoms). Post-processing of DP outputs."""
+        return self.rows - held, math.sqrt(self.rows_sigma ** 2 + cells * sigma ** 2)
+
     def _pooled(self, col: ColumnSpec, released: dict, null_count: float, sigma: float, threshold: int,
                 what: str, report: dict) -> bool:
         """DP estimate of the rows outside the released values (N - released - nulls); True when it is significant.
         Reports the share (and warns) when it is large enough to matter."""
         if self.rows is None:
             return True
-        rest = self.rows - sum(released.values()) - null_count
-        sd = math.sqrt(self.rows_sigma ** 2 + (len(released) + 1) * sigma ** 2)
+        rest, sd = self._rows_besides(sum(released.values()) + null_count, len(released) + 1, sigma)
         significant = rest > OTHER_SIGMAS * sd
         share = self._share(rest)
         # the estimate is reported whether or not it clears the noise (a code column may leave a few percent of its
@@ -572,8 +576,7 @@ class _Resolver:
         released = found.values
         if self.rows is None or not released:
             return None, ()
-        rest = self.rows - sum(released.values()) - found.null_count
-        sd = math.sqrt(self.rows_sigma ** 2 + (len(released) + 1) * sigma ** 2)
+        rest, sd = self._rows_besides(sum(released.values()) + found.null_count, len(released) + 1, sigma)
         if len(released) <= self.options.max_code_values and sd <= CODE_NOISE_SHARE * self.rows and \
                 rest <= (1 - self.options.code_coverage) * self.rows + CODE_SIGMAS * sd:
             report["pooled_as"] = "re-spread over the released values"
@@ -614,8 +617,7 @@ class _Resolver:
         if self.rows is None:
             return None
         atom_cells = counts[list(binning.cell_codes()[1])]
-        rest = self.rows - float(atom_cells.sum()) - float(counts[-1])
-        sd = math.sqrt(self.rows_sigma ** 2 + (atom_cells.size + 1) * sigma ** 2)
+        rest, sd = self._rows_besides(float(atom_cells.sum()) + float(counts[-1]), atom_cells.size + 1, sigma)
         if rest <= SPREAD_SIGMAS * sd:
             return None
         z, first, last = _densest_window(values, sigma)
@@ -678,8 +680,7 @@ class _Resolver:
             estimates = [(float(outside.sum()), sigma * math.sqrt(max(outside.size, 1)))]
             if self.rows is not None:
                 inside = np.concatenate([values[first:last + 1], counts[list(binning.cell_codes()[1])]])  # + atoms
-                estimates.append((self.rows - float(inside.sum()) - float(counts[-1]),
-                                  math.sqrt(self.rows_sigma ** 2 + (inside.size + 1) * sigma ** 2)))
+                estimates.append(self._rows_besides(float(inside.sum()) + float(counts[-1]), inside.size + 1, sigma))
             clipped, sd = min(estimates, key=lambda e: e[1])
             if outside.size and clipped > 2 * sd:
                 share = self._share(clipped)
